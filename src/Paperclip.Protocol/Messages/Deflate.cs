@@ -1,0 +1,52 @@
+using System.IO.Compression;
+
+namespace Paperclip.Protocol;
+
+/// <summary>Raw DEFLATE (RFC 1951, no zlib header or trailer) with a cap on inflated output.</summary>
+public static class Deflate
+{
+    /// <summary>An upper bound of the compressed size of <paramref name="length"/> bytes, to size the destination.</summary>
+    public static int MaxCompressedLength(int length) => length + (length >> 3) + 64;
+
+    /// <summary>Compresses <paramref name="source"/> into <paramref name="destination"/> and returns the bytes written.</summary>
+    /// <exception cref="ArgumentException">The destination is smaller than <see cref="MaxCompressedLength"/> needs.</exception>
+    public static unsafe int Compress(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        if (destination.Length < MaxCompressedLength(source.Length))
+            throw new ArgumentException("The destination is too small for the worst case.", nameof(destination));
+        fixed (byte* output = destination)
+        {
+            using var sink = new UnmanagedMemoryStream(output, 0, destination.Length, FileAccess.Write);
+            using (var deflate = new DeflateStream(sink, CompressionLevel.Fastest, leaveOpen: true))
+                deflate.Write(source);
+            return checked((int)sink.Position);
+        }
+    }
+
+    /// <summary>
+    /// Inflates <paramref name="source"/> into <paramref name="destination"/>, whose length is the
+    /// cap. False when the data is not valid DEFLATE or inflates to more than the cap (PACKET / DATA).
+    /// </summary>
+    public static unsafe bool TryInflate(ReadOnlySpan<byte> source, Span<byte> destination, out int written)
+    {
+        written = 0;
+        fixed (byte* input = source)
+        {
+            using var stream = new UnmanagedMemoryStream(input, source.Length);
+            using var inflate = new DeflateStream(stream, CompressionMode.Decompress);
+            try
+            {
+                int read;
+                while (written < destination.Length && (read = inflate.Read(destination[written..])) > 0)
+                    written += read;
+                Span<byte> probe = stackalloc byte[1];
+                return inflate.Read(probe) == 0;
+            }
+            catch (InvalidDataException)
+            {
+                written = 0;
+                return false;
+            }
+        }
+    }
+}
