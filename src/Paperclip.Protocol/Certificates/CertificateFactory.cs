@@ -22,12 +22,7 @@ internal static class CertificateFactory
         ArgumentException.ThrowIfNullOrEmpty(organization);
         ArgumentException.ThrowIfNullOrEmpty(commonName);
 
-        var name = new X500DistinguishedNameBuilder();
-        name.Add(Oids.OrganizationName, organization, UniversalTagNumber.UTF8String);
-        name.Add(Oids.CommonName, commonName, UniversalTagNumber.UTF8String);
-        foreach (var (oid, value) in attributes)
-            name.Add(oid, value, UniversalTagNumber.UTF8String);
-        var subject = name.Build();
+        var subject = Name([(Oids.OrganizationName, organization), (Oids.CommonName, commonName), .. attributes]);
 
         var (request, generator) = key switch
         {
@@ -54,5 +49,24 @@ internal static class CertificateFactory
 
         using var certificate = request.Create(subject, generator, start, end, serial);
         return certificate.RawData;
+    }
+
+    // Written by hand: X500DistinguishedNameBuilder puts the RDNs in reverse order of addition.
+    private static X500DistinguishedName Name(ReadOnlySpan<(string Oid, string Value)> attributes)
+    {
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            foreach (var (oid, value) in attributes)
+            {
+                using (writer.PushSetOf())
+                using (writer.PushSequence())
+                {
+                    writer.WriteObjectIdentifier(oid);
+                    writer.WriteCharacterString(UniversalTagNumber.UTF8String, value);
+                }
+            }
+        }
+        return new X500DistinguishedName(writer.Encode());
     }
 }
