@@ -1,0 +1,142 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Paperclip.Backend.Data;
+using Paperclip.Backend.Http;
+using Paperclip.Backend.Security;
+
+namespace Paperclip.Backend.Endpoints;
+
+/// <summary>Friends: <c>/friends/</c>, <c>/friends/add</c>, <c>/friend/remove</c> and their aliases.</summary>
+public static class FriendsEndpoints
+{
+    private static readonly Func<PaperclipDbContext, long, IAsyncEnumerable<FriendDto>> FriendsQuery =
+        EF.CompileAsyncQuery((PaperclipDbContext db, long me) =>
+            db.Accounts
+                .Where(a => db.Friendships.Where(f => f.LowerId == me).Select(f => f.HigherId)
+                    .Concat(db.Friendships.Where(f => f.HigherId == me).Select(f => f.LowerId))
+                    .Contains(a.Id))
+                .OrderBy(a => a.Id)
+                .Select(a => new FriendDto(a.Id, a.Username)));
+
+    private static readonly Func<PaperclipDbContext, string, Task<FriendDto?>> FindByNameQuery =
+        EF.CompileAsyncQuery((PaperclipDbContext db, string normalized) =>
+            db.Accounts.Where(a => a.NormalizedUsername == normalized).Select(a => new FriendDto(a.Id, a.Username)).FirstOrDefault());
+
+    /// <summary>Maps the friends endpoints.</summary>
+    public static IEndpointRouteBuilder MapFriendsEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var friends = routes.MapGroup("/friends").WithTags("Friends").RequireAuthorization();
+        friends.MapGet("/", ListAsync).WithName("ListFriends").WithSummary("The caller's friends.");
+        friends.MapPost("/add", AddAsync).Accepts<UsernameRequest>("application/json").WithSummary("Adds a friend (symmetric).");
+        friends.MapDelete("/remove", RemoveAsync).Accepts<UsernameRequest>("application/json").WithSummary("Alias of DELETE /friend/remove.");
+        routes.MapGroup("/friend").WithTags("Friends").RequireAuthorization()
+            .MapDelete("/remove", RemoveAsync).Accepts<UsernameRequest>("application/json").WithSummary("Removes a friend.");
+        return routes;
+    }
+
+    /// <summary>The friends of an account, by id.</summary>
+    internal static async Task<List<FriendDto>> ListFriendsAsync(PaperclipDbContext db, long accountId, CancellationToken cancellationToken)
+    {
+        var list = new List<FriendDto>();
+        await foreach (var friend in FriendsQuery(db, accountId).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(friend);
+        }
+
+        return list;
+    }
+
+    private static async Task<Ok<FriendsResponse>> ListAsync(ClaimsPrincipal user, PaperclipDbContext db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new FriendsResponse(await ListFriendsAsync(db, user.GetAccountId(), cancellationToken).ConfigureAwait(false)));
+
+    private static async Task<Results<Created<FriendAddedResponse>, ProblemHttpResult>> AddAsync(
+        HttpContext context, ClaimsPrincipal user, PaperclipDbContext db, TimeProvider time)
+    {
+        var (input, problem) = await RequestInput.ReadAsync(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var username = input.GetString("username");
+        if (!username.IsPresent)
+        {
+            return username.Problem();
+        }
+
+        var me = new FriendDto(user.GetAccountId(), user.GetUsername());
+        var normalized = AccountService.Normalize(username.Value!);
+        if (normalized == AccountService.Normalize(me.Username))
+        {
+            return Problems.BadRequest("You cannot befriend yourself.");
+        }
+
+        var other = AccountService.IsValidUsername(username.Value) ? await FindByNameQuery(db, normalized).ConfigureAwait(false) : null;
+        if (other is null)
+        {
+            return Problems.NotFound($"There is no user '{username.Value}'.");
+        }
+
+        var (lower, higher) = Friendship.Order(me.Id, other.Id);
+        if (lower == higher)
+        {
+            return Problems.BadRequest("You cannot befriend yourself.");
+        }
+
+        if (await db.Friendships.AnyAsync(f => f.LowerId == lower && f.HigherId == higher, context.RequestAborted).ConfigureAwait(false))
+        {
+            return Problems.Conflict($"You and '{other.Username}' are already friends.");
+        }
+
+        var friendship = new Friendship { LowerId = lower, HigherId = higher, CreatedAt = time.GetUtcNow() };
+        db.Friendships.Add(friendship);
+        try
+        {
+            await db.SaveChangesAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        {
+            return Problems.Conflict($"You and '{other.Username}' are already friends.");
+        }
+        finally
+        {
+            db.Entry(friendship).State = EntityState.Detached;
+        }
+
+        return TypedResults.Created((string?)null, new FriendAddedResponse(me, other));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(HttpContext context, ClaimsPrincipal user, PaperclipDbContext db)
+    {
+        var (input, problem) = await RequestInput.ReadAsync(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var username = input.GetString("username");
+        if (!username.IsPresent)
+        {
+            return username.Problem();
+        }
+
+        var other = AccountService.IsValidUsername(username.Value)
+            ? await FindByNameQuery(db, AccountService.Normalize(username.Value!)).ConfigureAwait(false)
+            : null;
+        if (other is null)
+        {
+            return Problems.NotFound($"There is no user '{username.Value}'.");
+        }
+
+        var (lower, higher) = Friendship.Order(user.GetAccountId(), other.Id);
+        var removed = await db.Friendships.Where(f => f.LowerId == lower && f.HigherId == higher)
+            .ExecuteDeleteAsync(context.RequestAborted).ConfigureAwait(false);
+        return removed == 0
+            ? Problems.NotFound($"You and '{other.Username}' are not friends.")
+            : TypedResults.NoContent();
+    }
+}

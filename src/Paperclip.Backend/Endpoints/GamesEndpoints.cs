@@ -1,0 +1,48 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Paperclip.Backend.Data;
+using Paperclip.Backend.Lobbies;
+
+namespace Paperclip.Backend.Endpoints;
+
+/// <summary>The games catalogue: <c>/games/</c>.</summary>
+public static class GamesEndpoints
+{
+    /// <summary>Maps the games endpoints.</summary>
+    public static IEndpointRouteBuilder MapGamesEndpoints(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGroup("/games").WithTags("Games").RequireAuthorization()
+            .MapGet("/", ListAsync).WithSummary("The games: {\"<game-id>\": \"<name>\"}.");
+        return routes;
+    }
+
+    /// <summary>Finds a game by id, or else by name (case-insensitive).</summary>
+    internal static async Task<GameDescriptor?> FindAsync(PaperclipDbContext db, long? id, string? name, CancellationToken cancellationToken)
+    {
+        var query = db.Games.AsNoTracking();
+        Game? game;
+        if (id is { } gameId)
+        {
+            game = await query.FirstOrDefaultAsync(g => g.Id == gameId, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var games = await query.ToListAsync(cancellationToken).ConfigureAwait(false);
+            game = games.Find(g => string.Equals(g.Name, name, StringComparison.Ordinal))
+                ?? games.Find(g => string.Equals(g.Name, name, StringComparison.OrdinalIgnoreCase));
+        }
+
+        return game is null ? null : new GameDescriptor(game.Id, game.Name, game.MinPlayers, game.MaxPlayers);
+    }
+
+    private static async Task<Ok<Dictionary<string, string>>> ListAsync(PaperclipDbContext db, CancellationToken cancellationToken)
+    {
+        var games = await db.Games.AsNoTracking().OrderBy(g => g.Id).Select(g => new { g.Id, g.Name })
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(games.ToDictionary(g => g.Id.ToString(CultureInfo.InvariantCulture), g => g.Name, StringComparer.Ordinal));
+    }
+}

@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Paperclip.Backend.Data;
+using Paperclip.Backend.Http;
+using Paperclip.Backend.Lobbies;
+using Paperclip.Backend.Security;
+
+namespace Paperclip.Backend.Endpoints;
+
+/// <summary>Lobbies and matchmaking: <c>/lobby/…</c>, served by the <see cref="ILobbyRegistry"/>.</summary>
+public static class LobbyEndpoints
+{
+    /// <summary>Maps the <c>/lobby</c> group.</summary>
+    public static IEndpointRouteBuilder MapLobbyEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/lobby").WithTags("Lobbies").RequireAuthorization();
+        group.MapGet("/", GetAsync).Accepts<LobbyRequest>("application/json")
+            .WithSummary("A lobby's address (lobby-id in the body or the query).");
+        group.MapGet("/all", All).WithSummary("Every lobby with its game, size, members and is-full.");
+        group.MapGet("/find", FindAsync).Accepts<GameRequest>("application/json")
+            .WithSummary("A lobby of the game with space, the fullest first (game-id or game-name in the body or the query).");
+        group.MapPost("/create", CreateAsync).Accepts<GameRequest>("application/json")
+            .WithSummary("Creates a lobby and reserves a place in it for the caller.");
+        group.MapGet("/members", Members).WithSummary("The joined members of every lobby.");
+        group.MapGet("/friends", FriendsAsync).WithSummary("The lobbies with space that the caller's friends are in.");
+        group.MapPost("/matchmake", MatchmakeAsync).Accepts<GameRequest>("application/json")
+            .WithSummary("Find-or-create: reserves a place for the caller (200 existing lobby, 201 new lobby).");
+        return routes;
+    }
+
+    private static async Task<Results<Ok<LobbyResponse>, ProblemHttpResult>> GetAsync(HttpContext context, ILobbyRegistry registry)
+    {
+        var (input, problem) = await RequestInput.ReadAsync(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var id = input.GetInt64("lobby-id");
+        if (!id.IsPresent)
+        {
+            return id.Problem();
+        }
+
+        return registry.GetLobby(id.Value) is { } lobby
+            ? TypedResults.Ok(LobbyResponse.From(lobby))
+            : Problems.NotFound($"There is no lobby {id.Value}.");
+    }
+
+    private static Ok<Dictionary<string, LobbySummary>> All(ILobbyRegistry registry) =>
+        TypedResults.Ok(registry.List().ToDictionary(
+            l => l.LobbyId.ToString(CultureInfo.InvariantCulture),
+            l => new LobbySummary(new LobbyGame(l.Game.Id, l.Game.Name), l.Size, l.Members.Count, l.IsFull),
+            StringComparer.Ordinal));
+
+    private static Ok<Dictionary<string, long[]>> Members(ILobbyRegistry registry) =>
+        TypedResults.Ok(registry.List().ToDictionary(
+            l => l.LobbyId.ToString(CultureInfo.InvariantCulture),
+            l => l.Members.ToArray(),
+            StringComparer.Ordinal));
+
+    private static async Task<Results<Ok<LobbyResponse>, ProblemHttpResult>> FindAsync(HttpContext context, PaperclipDbContext db, ILobbyRegistry registry)
+    {
+        var (game, problem) = await ReadGameAsync(context, db).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        return registry.FindWithSpace(game!.Id) is { } lobby
+            ? TypedResults.Ok(LobbyResponse.From(lobby))
+            : Problems.NotFound($"No lobby of {game.Name} has space.");
+    }
+
+    private static async Task<Results<Created<LobbyResponse>, ProblemHttpResult>> CreateAsync(
+        HttpContext context, ClaimsPrincipal user, PaperclipDbContext db, ILobbyRegistry registry)
+    {
+        var (game, problem) = await ReadGameAsync(context, db).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        try
+        {
+            var lobby = await registry.CreateAsync(game!, user.GetAccountId(), context.RequestAborted).ConfigureAwait(false);
+            return TypedResults.Created((string?)null, LobbyResponse.From(lobby));
+        }
+        catch (LobbyCapacityException ex)
+        {
+            return Problems.Unavailable(ex.Message);
+        }
+    }
+
+    private static async Task<Results<Ok<LobbyResponse>, Created<LobbyResponse>, ProblemHttpResult>> MatchmakeAsync(
+        HttpContext context, ClaimsPrincipal user, PaperclipDbContext db, ILobbyRegistry registry)
+    {
+        var (game, problem) = await ReadGameAsync(context, db).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        try
+        {
+            var assignment = await registry.MatchmakeAsync(game!, user.GetAccountId(), context.RequestAborted).ConfigureAwait(false);
+            var body = LobbyResponse.From(assignment.Lobby);
+            return assignment.Created ? TypedResults.Created((string?)null, body) : TypedResults.Ok(body);
+        }
+        catch (LobbyCapacityException ex)
+        {
+            return Problems.Unavailable(ex.Message);
+        }
+    }
+
+    private static async Task<Ok<List<FriendInLobbies>>> FriendsAsync(ClaimsPrincipal user, PaperclipDbContext db, ILobbyRegistry registry, CancellationToken cancellationToken)
+    {
+        var me = user.GetAccountId();
+        var byMember = new Dictionary<long, List<FriendLobby>>();
+        foreach (var lobby in registry.List())
+        {
+            if (!lobby.HasSpace)
+            {
+                continue;
+            }
+
+            foreach (var member in lobby.Members)
+            {
+                if (!byMember.TryGetValue(member, out var list))
+                {
+                    byMember[member] = list = [];
+                }
+
+                list.Add(new FriendLobby(lobby.LobbyId, lobby.Game.Id, lobby.Game.Name));
+            }
+        }
+
+        var result = new List<FriendInLobbies>();
+        if (byMember.Count == 0)
+        {
+            return TypedResults.Ok(result);
+        }
+
+        var friends = await FriendsEndpoints.ListFriendsAsync(db, me, cancellationToken).ConfigureAwait(false);
+        foreach (var friend in friends)
+        {
+            if (byMember.TryGetValue(friend.Id, out var lobbies))
+            {
+                result.Add(new FriendInLobbies(new LobbyAccount(friend.Id, friend.Username), lobbies));
+            }
+        }
+
+        return TypedResults.Ok(result);
+    }
+
+    private static async Task<(GameDescriptor? Game, ProblemHttpResult? Problem)> ReadGameAsync(HttpContext context, PaperclipDbContext db)
+    {
+        var (input, problem) = await RequestInput.ReadAsync(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+
+        var id = input.GetInt64("game-id");
+        var name = input.GetString("game-name");
+        if (id.State == FieldState.Invalid)
+        {
+            return (null, id.Problem());
+        }
+
+        if (name.State == FieldState.Invalid)
+        {
+            return (null, name.Problem());
+        }
+
+        if (!id.IsPresent && !name.IsPresent)
+        {
+            return (null, Problems.BadRequest("Either 'game-id' or 'game-name' is required."));
+        }
+
+        var game = await GamesEndpoints.FindAsync(db, id.IsPresent ? id.Value : null, name.Value, context.RequestAborted).ConfigureAwait(false);
+        return game is null
+            ? (null, Problems.NotFound(id.IsPresent ? $"There is no game {id.Value}." : $"There is no game '{name.Value}'."))
+            : (game, null);
+    }
+}

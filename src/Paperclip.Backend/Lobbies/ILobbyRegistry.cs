@@ -1,0 +1,76 @@
+namespace Paperclip.Backend.Lobbies;
+
+/// <summary>
+/// The lobbies of this backend. Each lobby is one game server for one game on its own UDP port.
+/// The REST endpoints read and allocate through this interface; the game servers report who
+/// joined and left through <see cref="MemberJoined"/> and <see cref="MemberLeft"/>.
+/// </summary>
+/// <remarks>
+/// Capacity: a lobby's places are its joined members plus the live reservations of accounts
+/// that were handed the lobby by <see cref="CreateAsync"/> or <see cref="MatchmakeAsync"/> and
+/// have not joined yet. Members plus reservations never exceed the game's max players, however
+/// many callers run at once. Implementations are thread-safe.
+/// </remarks>
+public interface ILobbyRegistry
+{
+    /// <summary>The lobby, or null when there is none with that id.</summary>
+    LobbySnapshot? GetLobby(long lobbyId);
+
+    /// <summary>All lobbies, by id.</summary>
+    IReadOnlyList<LobbySnapshot> List();
+
+    /// <summary>The lobby of that game with space, preferring the fullest; null when none has space. Reserves nothing.</summary>
+    LobbySnapshot? FindWithSpace(long gameId);
+
+    /// <summary>
+    /// Creates a lobby for <paramref name="game"/> on a free port, starts its game server and
+    /// reserves a place in it for <paramref name="accountId"/>.
+    /// </summary>
+    /// <exception cref="LobbyCapacityException">No free port, or the game server did not start.</exception>
+    ValueTask<LobbySnapshot> CreateAsync(GameDescriptor game, long accountId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Find-or-create in one step: the lobby of that game where <paramref name="accountId"/>
+    /// already is a member or holds a reservation; else a place reserved in the fullest lobby
+    /// with space; else a new lobby (<see cref="LobbyAssignment.Created"/>).
+    /// </summary>
+    /// <exception cref="LobbyCapacityException">A new lobby was needed and none could be created.</exception>
+    ValueTask<LobbyAssignment> MatchmakeAsync(GameDescriptor game, long accountId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A game server reports that an account completed its handshake. Returns false, and adds
+    /// nothing, when the lobby does not exist or has no place for the account (no reservation
+    /// and no free place): the game server then refuses the client (CONNECTION / NO_SPACE).
+    /// </summary>
+    bool MemberJoined(long lobbyId, long accountId);
+
+    /// <summary>A game server reports that an account disconnected or timed out.</summary>
+    void MemberLeft(long lobbyId, long accountId);
+
+    /// <summary>Removes the lobbies that have had no members for the prune time, stops their game servers and frees their ports.</summary>
+    /// <returns>The removed lobbies.</returns>
+    ValueTask<IReadOnlyList<LobbySnapshot>> PruneAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Runs the game server of a lobby. The in-memory registry calls it when a lobby is created and
+/// when it is pruned; the default <see cref="NullLobbyServerHost"/> runs nothing.
+/// </summary>
+public interface ILobbyServerHost
+{
+    /// <summary>Starts the game server of <paramref name="lobby"/> on <see cref="LobbyAddress.Port"/>; throws to refuse (the API answers 503).</summary>
+    ValueTask StartAsync(LobbySnapshot lobby, CancellationToken cancellationToken);
+
+    /// <summary>Stops the game server of a removed lobby (its clients are sent SERVER_DISCONNECT).</summary>
+    ValueTask StopAsync(long lobbyId, CancellationToken cancellationToken);
+}
+
+/// <summary>A lobby server host that runs nothing: lobbies exist only in the registry.</summary>
+public sealed class NullLobbyServerHost : ILobbyServerHost
+{
+    /// <inheritdoc />
+    public ValueTask StartAsync(LobbySnapshot lobby, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <inheritdoc />
+    public ValueTask StopAsync(long lobbyId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+}

@@ -1,0 +1,102 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Paperclip.Backend.Data;
+using Paperclip.Backend.Endpoints;
+using Paperclip.Backend.Http;
+using Paperclip.Backend.Lobbies;
+using Paperclip.Backend.Security;
+
+namespace Paperclip.Backend;
+
+/// <summary>Wires the backend into an ASP.NET Core host.</summary>
+public static class PaperclipBackendExtensions
+{
+    /// <summary>The connection string used when <c>ConnectionStrings:Paperclip</c> is not set (SQLite only).</summary>
+    public const string DefaultSqliteConnectionString = "Data Source=paperclip.db";
+
+    /// <summary>Registers the backend's services: options, database, auth, lobbies, problem details, OpenAPI, health.</summary>
+    public static WebApplicationBuilder AddPaperclipBackend(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<PaperclipOptions>().Bind(builder.Configuration.GetSection(PaperclipOptions.SectionName));
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Both pools are registered; the configured provider picks one when a context is asked for.
+        services.AddDbContextPool<SqlitePaperclipDbContext>((sp, db) => db.UseSqlite(ConnectionString(sp, DatabaseProvider.Sqlite)));
+        services.AddDbContextPool<PostgresPaperclipDbContext>((sp, db) => db.UseNpgsql(ConnectionString(sp, DatabaseProvider.Postgres)));
+        services.AddScoped<PaperclipDbContext>(sp =>
+            sp.GetRequiredService<IOptions<PaperclipOptions>>().Value.Database.Provider == DatabaseProvider.Postgres
+                ? sp.GetRequiredService<PostgresPaperclipDbContext>()
+                : sp.GetRequiredService<SqlitePaperclipDbContext>());
+
+        services.AddSingleton<SecretStore>();
+        services.AddSingleton<ServerKeyService>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<CredentialCache>();
+        services.AddSingleton(sp => new PasswordHasher(sp.GetRequiredService<IOptions<PaperclipOptions>>().Value.Auth.PasswordIterations));
+        services.AddScoped<AccountService>();
+
+        services.TryAddSingleton<ILobbyServerHost, NullLobbyServerHost>();
+        services.TryAddSingleton<ILobbyRegistry, InMemoryLobbyRegistry>();
+
+        services.AddHostedService<DatabaseInitializer>();
+        services.AddHostedService<LobbyPruningService>();
+
+        services.AddAuthentication(PaperclipAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, PaperclipAuthenticationHandler>(PaperclipAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.KebabCaseLower;
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, BackendJsonContext.Default);
+        });
+        services.AddProblemDetails();
+        services.AddExceptionHandler(o => o.StatusCodeSelector = ex => ex is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
+        services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<PaperclipOptions>>((kestrel, paperclip) => kestrel.Limits.MaxRequestBodySize = paperclip.Value.MaxRequestBodyBytes);
+        services.AddOpenApi();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        return builder;
+    }
+
+    /// <summary>Adds the middleware (problem details, authentication) and maps every endpoint of the API.</summary>
+    public static WebApplication MapPaperclipApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapAuthEndpoints();
+        app.MapFriendsEndpoints();
+        app.MapGamesEndpoints();
+        app.MapLobbyEndpoints();
+        app.MapHealthEndpoints();
+        app.MapOpenApi();
+        return app;
+    }
+
+    private static string ConnectionString(IServiceProvider services, DatabaseProvider provider)
+    {
+        var configured = services.GetRequiredService<IConfiguration>().GetConnectionString("Paperclip");
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return configured;
+        }
+
+        return provider == DatabaseProvider.Sqlite
+            ? DefaultSqliteConnectionString
+            : throw new InvalidOperationException("ConnectionStrings:Paperclip must be set when Paperclip:Database:Provider is Postgres.");
+    }
+}

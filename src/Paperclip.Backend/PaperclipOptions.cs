@@ -1,0 +1,94 @@
+namespace Paperclip.Backend;
+
+/// <summary>The backend's configuration, bound from the <c>Paperclip</c> section.</summary>
+public sealed class PaperclipOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "Paperclip";
+
+    /// <summary>Where generated secrets and keys are kept (default: the working directory).</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Create the demo accounts on a new database. Default: true on SQLite in Development.</summary>
+    public bool? Demo { get; set; }
+
+    /// <summary>The backend's server private key: PEM or base64 PKCS#8. Generated into the data directory when empty.</summary>
+    public string? ServerKey { get; set; }
+
+    /// <summary>Largest accepted request body, in bytes.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Database settings.</summary>
+    public DatabaseOptions Database { get; set; } = new();
+
+    /// <summary>Authentication settings.</summary>
+    public AuthOptions Auth { get; set; } = new();
+
+    /// <summary>Lobby settings.</summary>
+    public LobbyOptions Lobbies { get; set; } = new();
+
+    /// <summary>The data directory, resolved to a full path.</summary>
+    public string ResolvedDataDirectory =>
+        Path.GetFullPath(string.IsNullOrWhiteSpace(DataDirectory) ? Directory.GetCurrentDirectory() : DataDirectory);
+}
+
+/// <summary>The database provider.</summary>
+public enum DatabaseProvider
+{
+    /// <summary>An embedded SQLite file (the default).</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL server through Npgsql.</summary>
+    Postgres,
+}
+
+/// <summary>Database settings (<c>Paperclip:Database</c>).</summary>
+public sealed class DatabaseOptions
+{
+    /// <summary><c>Sqlite</c> or <c>Postgres</c>.</summary>
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+}
+
+/// <summary>Authentication settings (<c>Paperclip:Auth</c>).</summary>
+public sealed class AuthOptions
+{
+    /// <summary>Token lifetime in seconds.</summary>
+    public int TokenSeconds { get; set; } = 600;
+
+    /// <summary>The JWT signing secret, base64, at least 32 bytes. Generated into the data directory when empty.</summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>The token issuer and audience.</summary>
+    public string Issuer { get; set; } = "paperclip";
+
+    /// <summary>PBKDF2 iterations for new password hashes (never below 100,000).</summary>
+    public int PasswordIterations { get; set; } = 100_000;
+
+    /// <summary>Failed logins allowed per username and per client address within the window.</summary>
+    public int MaxFailedLogins { get; set; } = 5;
+
+    /// <summary>The failed-login window in seconds.</summary>
+    public int FailedLoginWindowSeconds { get; set; } = 60;
+
+    /// <summary>How long a successful password check is remembered (seconds; 0 disables the cache).</summary>
+    public int CredentialCacheSeconds { get; set; } = 60;
+}
+
+/// <summary>Lobby settings (<c>Paperclip:Lobbies</c>).</summary>
+public sealed class LobbyOptions
+{
+    /// <summary>The host returned in <c>lobby-addr</c>.</summary>
+    public string PublicHost { get; set; } = "127.0.0.1";
+
+    /// <summary>The UDP ports for lobby game servers, <c>first-last</c>.</summary>
+    public string PortRange { get; set; } = "40000-40999";
+
+    /// <summary>A lobby with no members for this long is removed.</summary>
+    public int PruneSeconds { get; set; } = 60;
+
+    /// <summary>How long a place handed out by matchmaking is held for an account that has not joined yet.</summary>
+    public int ReservationSeconds { get; set; } = 30;
+
+    /// <summary>How often the pruning service runs.</summary>
+    public int PruneIntervalSeconds { get; set; } = 5;
+}
