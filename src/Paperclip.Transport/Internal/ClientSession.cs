@@ -1,0 +1,39 @@
+using System.Net;
+using Paperclip.Protocol;
+
+namespace Paperclip.Transport.Internal;
+
+/// <summary>The client's session with its server.</summary>
+internal sealed class ClientSession(PaperclipClient client, IDatagramSink sink, SocketAddress server)
+    : Session(sink, server, client.Options, client.Clock, budget: null)
+{
+    /// <summary>The server's AUTH and its ACK with SF, kept to recognise repeats once connected.</summary>
+    public byte[]? ServerAuth { get; set; }
+
+    public byte[]? ServerFinishedAck { get; set; }
+
+    /// <summary>Our Finished ACK, resent when the server repeats its AUTH (protocol §5.4).</summary>
+    public byte[]? ClientFinished { get; set; }
+
+    /// <summary>Sends our Finished ACK again, as sent the first time.</summary>
+    public void ResendFinished() => SendNow(ClientFinished);
+
+    /// <summary>Queues our Finished ACK as a RELIABLE plaintext packet that travels alone.</summary>
+    public void QueueFinished(PacketHeader header, ReadOnlySpan<byte> mac) => QueueHandshakePacket(header, mac);
+
+    protected override bool OnPlaintextHandshake(ReadOnlySpan<byte> datagram, in PacketHeader header)
+    {
+        if (header.Type == PacketType.Auth && ServerAuth is not null && datagram.SequenceEqual(ServerAuth))
+        {
+            ResendFinished();
+            return true;
+        }
+        return header.Type == PacketType.Ack && ServerFinishedAck is not null && datagram.SequenceEqual(ServerFinishedAck);
+    }
+
+    protected override void OnMessage(ReadOnlySpan<byte> data, PacketFlags flags) => client.RaiseData(data, flags);
+
+    protected override void OnError(ErrorCode code, string text) => client.RaiseError(code, text);
+
+    protected override void OnClosed(DisconnectReason reason, string? text) => client.OnSessionClosed(reason, text);
+}

@@ -1,0 +1,12 @@
+namespace Paperclip.Transport.Internal;
+
+/// <summary>Milliseconds on the injected <see cref="TimeProvider"/>'s monotonic clock.</summary>
+internal sealed class Clock(TimeProvider provider)
+{
+    private readonly long _origin = provider.GetTimestamp();
+
+    public TimeProvider Provider { get; } = provider;
+
+    /// <summary>Milliseconds since this clock was made.</summary>
+    public long NowMilliseconds => (long)Provider.GetElapsedTime(_origin).TotalMilliseconds;
+}

@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using Paperclip.Protocol;
+
+namespace Paperclip.Transport.Internal;
+
+/// <summary>
+/// Raises events at once (<see cref="EventDelivery.Immediate"/>) or queues them for
+/// <see cref="Drain"/> on the game's thread (<see cref="EventDelivery.Polled"/>). Queued
+/// message data is copied into pooled buffers and returned after the handler ran.
+/// </summary>
+internal sealed class EventQueue(EventDelivery delivery)
+{
+    private readonly ConcurrentQueue<Pending> _queue = new();
+
+    public bool IsPolled => delivery == EventDelivery.Polled;
+
+    /// <summary>A message: raised now, or copied and queued.</summary>
+    public void Message<TState>(TState state, ReadOnlySpan<byte> data, PacketFlags flags, Action<TState, ReadOnlySpan<byte>, PacketFlags> raise)
+        where TState : class
+    {
+        if (!IsPolled)
+        {
+            raise(state, data, flags);
+            return;
+        }
+        var copy = new PooledBuffer(data.Length);
+        data.CopyTo(copy.Span);
+        _queue.Enqueue(new Pending(state, copy, flags, (s, d, f) => raise((TState)s, d, f), null));
+    }
+
+    /// <summary>Any other event: raised now, or queued.</summary>
+    public void Other(Action raise)
+    {
+        if (IsPolled)
+            _queue.Enqueue(new Pending(null, default, default, null, raise));
+        else
+            raise();
+    }
+
+    /// <summary>Raises up to <paramref name="max"/> queued events on this thread; returns how many.</summary>
+    public int Drain(int max)
+    {
+        var raised = 0;
+        while (raised < max && _queue.TryDequeue(out var pending))
+        {
+            raised++;
+            var data = pending.Data;
+            try
+            {
+                if (pending.RaiseMessage is not null)
+                    pending.RaiseMessage(pending.State!, data.Span, pending.Flags);
+                else
+                    pending.RaiseOther!();
+            }
+            finally
+            {
+                data.Dispose();
+            }
+        }
+        return raised;
+    }
+
+    private readonly record struct Pending(object? State, PooledBuffer Data, PacketFlags Flags,
+        Action<object, ReadOnlySpan<byte>, PacketFlags>? RaiseMessage, Action? RaiseOther);
+}

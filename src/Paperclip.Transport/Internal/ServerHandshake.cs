@@ -1,0 +1,58 @@
+using System.Net;
+using Paperclip.Protocol.Crypto;
+
+namespace Paperclip.Transport.Internal;
+
+/// <summary>
+/// A handshake in progress on the server (protocol §5.1): created only after the cookie (when
+/// demanded) and capacity checks, holding the client's AUTH and, once the certificate checked
+/// out, the server's two answer datagrams and the session keys.
+/// </summary>
+internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, Range certificate, Range key, Range signature, ushort clientAuthSequence, long nowMs) : IDisposable
+{
+    public Lock Lock { get; } = new();
+
+    public SocketAddress Remote { get; } = remote;
+
+    /// <summary>The address as an endpoint, for logs.</summary>
+    public IPEndPoint RemoteEndPoint => field ??= Remote.ToIPEndPoint();
+
+    public byte[] ClientAuth { get; } = clientAuth;
+
+    public ReadOnlyMemory<byte> Certificate => ClientAuth.AsMemory(certificate);
+
+    public ReadOnlySpan<byte> ClientKeySpan => ClientAuth.AsSpan(key);
+
+    public byte[] ClientKey { get; } = clientAuth[key];
+
+    public ReadOnlySpan<byte> Signature => ClientAuth.AsSpan(signature);
+
+    public ushort ClientAuthSequence { get; } = clientAuthSequence;
+
+    public long StartedMs { get; } = nowMs;
+
+    public long LastSentMs { get; set; } = nowMs;
+
+    public int Retries { get; set; }
+
+    /// <summary>Bytes received from and sent to the unvalidated address (anti-amplification, §5.5).</summary>
+    public long BytesReceived { get; set; }
+
+    public long BytesSent { get; set; }
+
+    public ClientIdentity? Identity { get; set; }
+
+    public byte[]? ServerAuth { get; set; }
+
+    public byte[]? ServerFinishedAck { get; set; }
+
+    public SessionKeys? Keys { get; set; }
+
+    /// <summary>The client's Finished ACK datagram, kept to recognise a repeat of it.</summary>
+    public byte[]? ClientFinished { get; set; }
+
+    /// <summary>True once the answer datagrams exist.</summary>
+    public bool Ready => ServerFinishedAck is not null;
+
+    public void Dispose() => Keys?.Dispose();
+}

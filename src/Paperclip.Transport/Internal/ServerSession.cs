@@ -1,0 +1,42 @@
+using System.Net;
+using Paperclip.Protocol;
+
+namespace Paperclip.Transport.Internal;
+
+/// <summary>A connected client on the server.</summary>
+internal sealed class ServerSession : Session
+{
+    private readonly PaperclipServer _server;
+    private readonly byte[] _clientFinished;
+
+    public ServerSession(PaperclipServer server, IDatagramSink sink, SocketAddress remote, ServerHandshake handshake, ReassemblyBudget budget)
+        : base(sink, remote, server.Options, server.Clock, budget)
+    {
+        _server = server;
+        _clientFinished = handshake.ClientFinished!;
+        ClientKey = handshake.ClientKey;
+        Connection = new PaperclipConnection(this, handshake.Identity!);
+    }
+
+    public PaperclipConnection Connection { get; }
+
+    /// <summary>The ephemeral key of the handshake that made this session: a repeated AUTH with it is stale.</summary>
+    public byte[] ClientKey { get; }
+
+    protected override bool OnPlaintextHandshake(ReadOnlySpan<byte> datagram, in PacketHeader header)
+    {
+        if (header.Type == PacketType.Ack && datagram.SequenceEqual(_clientFinished))
+        {
+            // The client missed our ACK of its Finished: acknowledge it again (protocol §5.4).
+            Acknowledge(header.Sequence);
+            return true;
+        }
+        return false;
+    }
+
+    protected override void OnMessage(ReadOnlySpan<byte> data, PacketFlags flags) => _server.RaiseData(Connection, data, flags);
+
+    protected override void OnError(ErrorCode code, string text) => _server.RaiseError(Connection, code, text);
+
+    protected override void OnClosed(DisconnectReason reason, string? text) => _server.OnSessionClosed(this, reason, text);
+}

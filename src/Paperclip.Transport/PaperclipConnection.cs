@@ -1,0 +1,49 @@
+using System.Net;
+using Paperclip.Protocol;
+using Paperclip.Transport.Internal;
+
+namespace Paperclip.Transport;
+
+/// <summary>A connected client as the server sees it.</summary>
+public sealed class PaperclipConnection
+{
+    internal PaperclipConnection(ServerSession session, ClientIdentity identity)
+    {
+        Session = session;
+        Identity = identity;
+    }
+
+    internal ServerSession Session { get; }
+
+    /// <summary>Who the client is, from its certificate.</summary>
+    public ClientIdentity Identity { get; }
+
+    /// <summary>The account id (the certificate's UID).</summary>
+    public long AccountId => Identity.AccountId;
+
+    /// <summary>The username (the certificate's pseudonym).</summary>
+    public string Username => Identity.Username;
+
+    /// <summary>The client's address.</summary>
+    public IPEndPoint RemoteEndPoint => Session.RemoteEndPoint;
+
+    /// <summary>Traffic counters and the RTT.</summary>
+    public ConnectionStatistics Statistics => Session.Statistics;
+
+    /// <summary>False once the session ended.</summary>
+    public bool IsConnected => !Session.IsClosed;
+
+    /// <summary>
+    /// Sends a message. Flags: RELIABLE, CHECKSUM, COMPRESSED, FRAG, and ENCRYPTED (implied under
+    /// the required policy). Large messages fragment automatically.
+    /// </summary>
+    /// <exception cref="SizeException">The message exceeds the maximum message size or 255 fragments.</exception>
+    /// <exception cref="ObjectDisposedException">The session has ended.</exception>
+    public void Send(ReadOnlySpan<byte> data, PacketFlags flags = PacketFlags.Reliable) => Session.Send(data, flags);
+
+    /// <summary>Ends the session, telling the client (DISCONNECT / SERVER_DISCONNECT).</summary>
+    public void Disconnect() => Session.Close(DisconnectReason.ServerDisconnect, notifyPeer: true, "disconnected by the server");
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Username} (#{AccountId}) at {RemoteEndPoint}";
+}

@@ -1,0 +1,99 @@
+using Paperclip.Protocol;
+
+namespace Paperclip.Transport;
+
+/// <summary>Whether connected peers must seal every packet (protocol §6.5).</summary>
+public enum EncryptionPolicy
+{
+    /// <summary>Every packet after the handshake is sealed; a connected peer's plaintext is dropped. The default.</summary>
+    Required,
+    /// <summary>The application chooses ENCRYPTED per message; plaintext is admitted.</summary>
+    Optional,
+}
+
+/// <summary>Where events are raised.</summary>
+public enum EventDelivery
+{
+    /// <summary>On the network threads, as they happen (handlers must be quick and thread-safe). The default.</summary>
+    Immediate,
+    /// <summary>Queued, and raised by <c>Poll()</c> on the thread that calls it (a game loop).</summary>
+    Polled,
+}
+
+/// <summary>Options shared by clients and servers. Defaults are the spec's (protocol §8).</summary>
+public abstract class PaperclipOptions
+{
+    /// <summary>Largest datagram sent or accepted. Default 1200 (the IPv6 minimum MTU); at least 1200, at most 65,507.</summary>
+    public int MaxDatagramSize { get; set; } = ProtocolConstants.MaxDatagramSize;
+
+    /// <summary>Largest message after reassembly and inflation. Default 262,144; at most 255 fragments' worth.</summary>
+    public int MaxMessageSize { get; set; } = ProtocolConstants.MaxMessageSize;
+
+    /// <summary>Partial fragmented messages kept per session. Default 64; the oldest goes first.</summary>
+    public int MaxPartialMessages { get; set; } = ProtocolConstants.MaxPartialMessages;
+
+    /// <summary>Bytes of partial messages kept per session. Default 1 MiB.</summary>
+    public int MaxPartialBytes { get; set; } = ProtocolConstants.MaxPartialBytes;
+
+    /// <summary>A partial message older than this is dropped. Default 10 s.</summary>
+    public TimeSpan ReassemblyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A side that heard nothing for this long sends a PING. Default 30 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A peer silent this long is dropped with DISCONNECT / TIMEOUT. Default 120 s; more than the interval.</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>A handshake not finished within this is abandoned. Default 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A RELIABLE message unacknowledged this long ends the session. Default 30 s.</summary>
+    public TimeSpan ReliableTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Retransmission timeout before any RTT sample. Default 200 ms.</summary>
+    public TimeSpan InitialRetransmissionTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Ceiling of a message's doubling retransmission timeout. Default 2 s.</summary>
+    public TimeSpan MaxRetransmissionTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Whether connected peers must encrypt. Default <see cref="EncryptionPolicy.Required"/>.</summary>
+    public EncryptionPolicy EncryptionPolicy { get; set; } = EncryptionPolicy.Required;
+
+    /// <summary>Where events are raised. Default <see cref="EventDelivery.Immediate"/>.</summary>
+    public EventDelivery EventDelivery { get; set; } = EventDelivery.Immediate;
+
+    /// <summary>Clock for every timer, timeout and statistic. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>How often retransmissions, heartbeats and timeouts are checked. Default 5 ms.</summary>
+    public TimeSpan TimerResolution { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Kernel socket buffer sizes in bytes. Default 4 MiB each (the kernel may cap it).</summary>
+    public int SocketBufferSize { get; set; } = 4 << 20;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
+    public virtual void Validate()
+    {
+        Require(MaxDatagramSize is >= ProtocolConstants.MaxDatagramSize and <= 65_507, nameof(MaxDatagramSize), "must be 1200 … 65507");
+        Require(MaxMessageSize > 0, nameof(MaxMessageSize), "must be positive");
+        Require(MaxPartialMessages > 0, nameof(MaxPartialMessages), "must be positive");
+        Require(MaxPartialBytes > 0, nameof(MaxPartialBytes), "must be positive");
+        Require(ReassemblyTimeout > TimeSpan.Zero, nameof(ReassemblyTimeout), "must be positive");
+        Require(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), "must be positive");
+        Require(HeartbeatTimeout > HeartbeatInterval, nameof(HeartbeatTimeout), "must exceed HeartbeatInterval");
+        Require(HandshakeTimeout > TimeSpan.Zero, nameof(HandshakeTimeout), "must be positive");
+        Require(ReliableTimeout > TimeSpan.Zero, nameof(ReliableTimeout), "must be positive");
+        Require(InitialRetransmissionTimeout >= TimeSpan.FromMilliseconds(10), nameof(InitialRetransmissionTimeout), "must be at least 10 ms");
+        Require(MaxRetransmissionTimeout >= InitialRetransmissionTimeout, nameof(MaxRetransmissionTimeout), "must be at least InitialRetransmissionTimeout");
+        Require(TimerResolution > TimeSpan.Zero && TimerResolution <= TimeSpan.FromMilliseconds(100), nameof(TimerResolution), "must be 0 … 100 ms");
+        Require(SocketBufferSize > 0, nameof(SocketBufferSize), "must be positive");
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> for <paramref name="name"/> unless <paramref name="condition"/>.</summary>
+    protected static void Require(bool condition, string name, string rule)
+    {
+        if (!condition)
+            throw new ArgumentException($"{name} {rule}.", name);
+    }
+}

@@ -1,0 +1,435 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Paperclip.Protocol;
+using Paperclip.Protocol.Crypto;
+using Paperclip.Transport.Internal;
+
+namespace Paperclip.Transport;
+
+/// <summary>
+/// A Paperclip server: one UDP socket, many clients, one session per client address
+/// (protocol §3–§8). Start it, handle its events (or <see cref="Poll"/> them), send through
+/// each <see cref="PaperclipConnection"/>, dispose it to tell every client it is going.
+/// </summary>
+public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<SocketAddress, ServerSession> _sessions = new();
+    private readonly ConcurrentDictionary<SocketAddress, ServerHandshake> _pending = new();
+    private readonly ILogger _logger;
+    private readonly EventQueue _events;
+    private readonly CookieProtector _cookies;
+    private readonly ReassemblyBudget _reassemblyBudget;
+    private readonly Lock _signingLock = new();
+    private readonly Action<PaperclipConnection, ReadOnlySpan<byte>, PacketFlags> _raiseData;
+    private readonly CancellationTokenSource _stopping = new();
+    private UdpTransport? _transport;
+    private long _authWindowStartMs;
+    private int _authsInWindow;
+    private int _authsLastSecond;
+
+    /// <summary>Creates a server; <see cref="Start"/> binds it.</summary>
+    /// <exception cref="ArgumentException">An option is missing or out of range.</exception>
+    public PaperclipServer(PaperclipServerOptions options, ILogger<PaperclipServer>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        Clock = new Clock(options.TimeProvider);
+        _logger = logger ?? NullLogger<PaperclipServer>.Instance;
+        _events = new EventQueue(options.EventDelivery);
+        _cookies = new CookieProtector(options.TimeProvider, options.CookieLifetime);
+        _reassemblyBudget = new ReassemblyBudget(options.MaxReassemblyBytes);
+        _raiseData = (connection, data, flags) => DataReceived?.Invoke(connection, data, flags);
+    }
+
+    /// <summary>A client sent a message (on the receive thread, or from <see cref="Poll"/>).</summary>
+    public event ServerDataHandler? DataReceived;
+
+    /// <summary>A client completed its handshake.</summary>
+    public event EventHandler<ClientJoinedEventArgs>? ClientJoined;
+
+    /// <summary>A client's session ended (it left, timed out, was replaced, or the server stopped).</summary>
+    public event EventHandler<DisconnectedEventArgs>? ClientLeft;
+
+    /// <summary>A client sent an ERROR that did not end its session.</summary>
+    public event EventHandler<ErrorReceivedEventArgs>? ErrorReceived;
+
+    /// <summary>The options, validated.</summary>
+    public PaperclipServerOptions Options { get; }
+
+    /// <summary>Handshake and defence counters.</summary>
+    public ServerStatistics Statistics { get; } = new();
+
+    /// <summary>The bound address (with the port the system picked when 0 was asked for).</summary>
+    public IPEndPoint LocalEndPoint => _transport?.LocalEndPoint ?? throw new InvalidOperationException("The server is not started.");
+
+    /// <summary>The connected clients.</summary>
+    public IReadOnlyCollection<PaperclipConnection> Connections => _sessions.Values.Select(s => s.Connection).ToArray();
+
+    /// <summary>How many clients are connected.</summary>
+    public int ConnectionCount => _sessions.Count;
+
+    /// <summary>How many handshakes are in progress.</summary>
+    public int PendingHandshakeCount => _pending.Count;
+
+    internal Clock Clock { get; }
+
+    /// <summary>Binds the socket and starts the receive loop, the flusher and the timer.</summary>
+    /// <exception cref="System.Net.Sockets.SocketException">The address is in use or not available.</exception>
+    public void Start()
+    {
+        if (_transport is not null)
+            throw new InvalidOperationException("The server is already started.");
+        _transport = new UdpTransport(Options.ListenEndPoint, this, Options, Clock, _logger);
+        _transport.Start();
+        LogStarted(_logger, _transport.LocalEndPoint);
+    }
+
+    /// <summary>Raises queued events on the calling thread (with <see cref="EventDelivery.Polled"/>); returns how many.</summary>
+    public int Poll(int maxEvents = int.MaxValue) => _events.Drain(maxEvents);
+
+    /// <summary>Sends a message to every connected client.</summary>
+    public void Broadcast(ReadOnlySpan<byte> data, PacketFlags flags = PacketFlags.Reliable)
+    {
+        foreach (var session in _sessions.Values)
+        {
+            if (!session.IsClosed)
+                session.Send(data, flags);
+        }
+    }
+
+    /// <summary>Tells every client the server is going (SERVER_DISCONNECT), then closes the socket.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+            return;
+        _stopping.Cancel();
+        foreach (var session in _sessions.Values)
+            session.Close(DisconnectReason.ServerDisconnect, notifyPeer: true, "the server is shutting down");
+        foreach (var handshake in _pending.Values)
+            handshake.Dispose();
+        _pending.Clear();
+        if (_transport is not null)
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        _cookies.Dispose();
+        _stopping.Dispose();
+    }
+
+    // ---------------------------------------------------------------- receive loop
+
+    void IDatagramHandler.OnDatagram(Span<byte> datagram, SocketAddress from)
+    {
+        if (!PacketReader.TryRead(datagram, out var header, out var error))
+        {
+            if (_sessions.TryGetValue(from, out var known))
+                known.OnMalformed(error);
+            else
+                Interlocked.Increment(ref Statistics._unknownPeerDropped);
+            return;
+        }
+
+        var plainAck = header.Type == PacketType.Ack && (header.Flags & PacketFlags.Encrypted) == 0;
+        if (header.Type == PacketType.Auth)
+        {
+            OnAuth(datagram, header, from);
+        }
+        else if (plainAck && _pending.TryGetValue(from, out var handshake) && header.Flags == PacketFlags.Reliable)
+        {
+            OnClientFinished(handshake, datagram, header);
+        }
+        else if (_sessions.TryGetValue(from, out var session))
+        {
+            session.Receive(datagram, header);
+        }
+        else
+        {
+            Interlocked.Increment(ref Statistics._unknownPeerDropped);
+        }
+    }
+
+    private void OnAuth(ReadOnlySpan<byte> datagram, in PacketHeader header, SocketAddress from)
+    {
+        var now = Clock.NowMilliseconds;
+        CountAuth(now);
+        if (datagram.Length < ProtocolConstants.MinClientAuthSize || header.Flags != PacketFlags.None)
+        {
+            Interlocked.Increment(ref Statistics._shortAuthDropped);
+            return;
+        }
+        Interlocked.Add(ref Statistics._bytesReceivedUnvalidated, datagram.Length);
+        if (header.Version != ProtocolConstants.Version)
+        {
+            SendStateless(from, ErrorCode.Of(ConnectionError.VersionUnsupported), default);
+            return;
+        }
+        var key = datagram[header.Key];
+        if (_sessions.TryGetValue(from, out var current) && key.SequenceEqual(current.ClientKey))
+            return; // a late copy of the AUTH that made the current session
+        if (_pending.TryGetValue(from, out var existing))
+        {
+            lock (existing.Lock)
+            {
+                if (key.SequenceEqual(existing.ClientKeySpan))
+                {
+                    existing.BytesReceived += datagram.Length;
+                    if (existing.Ready)
+                        SendAnswers(existing);
+                    return;
+                }
+            }
+        }
+
+        // Address validation comes before any state or asymmetric work (§5.6).
+        if (CookiesDemanded() && !HasValidCookie(datagram[header.Length..], from))
+        {
+            Span<byte> cookie = stackalloc byte[CookieProtector.CookieSize];
+            _cookies.Create(from, cookie);
+            SendStateless(from, ErrorCode.Of(ConnectionError.Retry), cookie);
+            Interlocked.Increment(ref Statistics._retriesSent);
+            return;
+        }
+        var replacing = current is not null ? 1 : 0;
+        if (_sessions.Count - replacing + _pending.Count >= Options.MaxClients)
+        {
+            Interlocked.Increment(ref Statistics._handshakesFailed);
+            SendStateless(from, ErrorCode.Of(ConnectionError.NoSpace), default);
+            return;
+        }
+        if (_pending.Count >= Options.MaxPendingHandshakes)
+            return;
+
+        var remote = from.Copy();
+        var handshake = new ServerHandshake(remote, datagram.ToArray(), header.Certificate, header.Key, header.Signature, header.Sequence, now)
+        {
+            BytesReceived = datagram.Length,
+        };
+        if (_pending.TryGetValue(remote, out var replaced))
+            replaced.Dispose();
+        _pending[remote] = handshake;
+        _ = AnswerAuthAsync(handshake);
+    }
+
+    private async Task AnswerAuthAsync(ServerHandshake handshake)
+    {
+        try
+        {
+            Interlocked.Increment(ref Statistics._certificateChecks);
+            var identity = await Options.CertificateValidator!.ValidateAsync(handshake.Certificate, _stopping.Token).ConfigureAwait(false);
+            if (identity is null || !AuthSignature.VerifyClient(handshake.Certificate.Span, handshake.ClientKeySpan, handshake.Signature))
+            {
+                FailHandshake(handshake, ConnectionError.CertificateInvalid, "certificate or signature invalid");
+                return;
+            }
+            Interlocked.Increment(ref Statistics._keyAgreements);
+            using var ephemeral = EphemeralKey.Generate();
+            var sharedSecret = new byte[EphemeralKey.SharedSecretSize];
+            try
+            {
+                if (!ephemeral.TryDeriveSharedSecret(handshake.ClientKeySpan, sharedSecret))
+                {
+                    FailHandshake(handshake, ConnectionError.Connection, "invalid ephemeral key");
+                    return;
+                }
+                byte[] signature;
+                lock (_signingLock)
+                    signature = AuthSignature.SignServer(Options.PrivateKey!, handshake.ClientAuth, ephemeral.PublicKey);
+                var certificate = Options.Certificate!;
+                var serverAuth = new byte[PacketWriter.AuthHeaderLength(certificate.Length, ephemeral.PublicKey.Length, signature.Length)];
+                PacketWriter.WriteAuthHeader(serverAuth, PacketFlags.Reliable, 0, certificate, ephemeral.PublicKey, signature);
+
+                Span<byte> transcript = stackalloc byte[32];
+                SessionKeys.ComputeTranscriptHash(handshake.ClientAuth, serverAuth, transcript);
+                var keys = SessionKeys.Derive(sharedSecret, transcript);
+
+                var finished = PacketHeader.Create(PacketType.Ack, PacketFlags.None, 1);
+                finished.AckId = handshake.ClientAuthSequence;
+                var finishedAck = new byte[PacketWriter.HeaderLength(PacketType.Ack, PacketFlags.None) + SessionKeys.FinishedSize];
+                keys.ComputeServerFinished(finishedAck.AsSpan(PacketWriter.WriteHeader(finishedAck, finished)));
+
+                lock (handshake.Lock)
+                {
+                    handshake.Identity = identity;
+                    handshake.Keys = keys;
+                    handshake.ServerAuth = serverAuth;
+                    handshake.ServerFinishedAck = finishedAck;
+                    handshake.LastSentMs = Clock.NowMilliseconds;
+                    SendAnswers(handshake);
+                }
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(sharedSecret);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogHandshakeFailed(_logger, handshake.RemoteEndPoint, e);
+            FailHandshake(handshake, ConnectionError.Connection, "the server could not complete the handshake");
+        }
+    }
+
+    // Under handshake.Lock. Sends the AUTH and the ACK with SF, within three times what the address sent (§5.5).
+    private void SendAnswers(ServerHandshake handshake)
+    {
+        SendUnvalidated(handshake, handshake.ServerAuth!);
+        SendUnvalidated(handshake, handshake.ServerFinishedAck!);
+    }
+
+    private void SendUnvalidated(ServerHandshake handshake, ReadOnlySpan<byte> datagram)
+    {
+        if (handshake.BytesSent + datagram.Length > 3 * handshake.BytesReceived)
+        {
+            Interlocked.Increment(ref Statistics._amplificationLimited);
+            return;
+        }
+        handshake.BytesSent += datagram.Length;
+        Interlocked.Add(ref Statistics._bytesSentUnvalidated, datagram.Length);
+        _transport!.Send(datagram, handshake.Remote);
+    }
+
+    private void FailHandshake(ServerHandshake handshake, ConnectionError error, string reason)
+    {
+        Interlocked.Increment(ref Statistics._handshakesFailed);
+        LogHandshakeRefused(_logger, handshake.RemoteEndPoint, error, reason);
+        if (_pending.TryRemove(new KeyValuePair<SocketAddress, ServerHandshake>(handshake.Remote, handshake)))
+        {
+            SendStateless(handshake.Remote, ErrorCode.Of(error), default);
+            handshake.Dispose();
+        }
+    }
+
+    private void OnClientFinished(ServerHandshake handshake, ReadOnlySpan<byte> datagram, in PacketHeader header)
+    {
+        var finished = datagram[header.Length..];
+        lock (handshake.Lock)
+        {
+            handshake.BytesReceived += datagram.Length;
+            if (!handshake.Ready || header.AckId != 0 || finished.Length != SessionKeys.FinishedSize)
+                return;
+            if (!handshake.Keys!.VerifyClientFinished(finished))
+            {
+                FailHandshake(handshake, ConnectionError.FinishInvalid, "client Finished invalid");
+                return;
+            }
+            handshake.ClientFinished = datagram.ToArray();
+        }
+        if (!_pending.TryRemove(new KeyValuePair<SocketAddress, ServerHandshake>(handshake.Remote, handshake)))
+            return;
+
+        var session = new ServerSession(this, _transport!, handshake.Remote, handshake, _reassemblyBudget);
+        session.Activate(handshake.Keys!, isClient: false);
+        handshake.Dispose();
+        session.ContinueSequenceAt(2);
+        session.Acknowledge(header.Sequence);
+        if (_sessions.TryGetValue(handshake.Remote, out var previous))
+            previous.Close(DisconnectReason.Disconnect, notifyPeer: false, "replaced by a new handshake from the same address");
+        _sessions[handshake.Remote] = session;
+        Interlocked.Increment(ref Statistics._handshakesCompleted);
+        LogClientJoined(_logger, session.Connection.Username, session.Connection.AccountId, session.RemoteEndPoint);
+        _events.Other(() => ClientJoined?.Invoke(this, new ClientJoinedEventArgs(session.Connection)));
+    }
+
+    private bool CookiesDemanded() => Options.CookieMode switch
+    {
+        CookieMode.Always => true,
+        CookieMode.Automatic => _pending.Count > Options.CookiePendingThreshold || Volatile.Read(ref _authsLastSecond) > Options.CookieAuthRateThreshold
+            || _authsInWindow > Options.CookieAuthRateThreshold,
+        _ => false,
+    };
+
+    private bool HasValidCookie(ReadOnlySpan<byte> authData, SocketAddress from) =>
+        authData.Length > 0 && authData[0] == CookieProtector.CookieSize && authData.Length > CookieProtector.CookieSize
+        && _cookies.Validate(authData.Slice(1, CookieProtector.CookieSize), from);
+
+    // Receive loop only.
+    private void CountAuth(long now)
+    {
+        if (now - _authWindowStartMs >= 1000)
+        {
+            Volatile.Write(ref _authsLastSecond, _authsInWindow);
+            _authWindowStartMs = now;
+            _authsInWindow = 0;
+        }
+        _authsInWindow++;
+    }
+
+    /// <summary>A plaintext ERROR to an address that may have no session: small, so never an amplifier.</summary>
+    private void SendStateless(SocketAddress to, ErrorCode code, ReadOnlySpan<byte> data)
+    {
+        var header = PacketHeader.Create(PacketType.Error, PacketFlags.None, 0);
+        header.Error = code;
+        Span<byte> datagram = stackalloc byte[PacketWriter.HeaderLength(PacketType.Error, PacketFlags.None) + data.Length];
+        data.CopyTo(datagram[PacketWriter.WriteHeader(datagram, header)..]);
+        Interlocked.Add(ref Statistics._bytesSentUnvalidated, datagram.Length);
+        _transport!.Send(datagram, to);
+    }
+
+    // ---------------------------------------------------------------- timer
+
+    void IDatagramHandler.OnTick(long nowMilliseconds)
+    {
+        foreach (var session in _sessions.Values)
+            session.OnTick(nowMilliseconds);
+
+        var timeout = (long)Options.HandshakeTimeout.TotalMilliseconds;
+        foreach (var handshake in _pending.Values)
+        {
+            if (nowMilliseconds - handshake.StartedMs >= timeout)
+            {
+                if (_pending.TryRemove(new KeyValuePair<SocketAddress, ServerHandshake>(handshake.Remote, handshake)))
+                {
+                    Interlocked.Increment(ref Statistics._handshakesFailed);
+                    handshake.Dispose();
+                }
+                continue;
+            }
+            lock (handshake.Lock)
+            {
+                // The server AUTH is RELIABLE: repeat the answers until the client's Finished arrives.
+                var backoff = (long)Options.InitialRetransmissionTimeout.TotalMilliseconds << Math.Min(handshake.Retries, 6);
+                if (handshake.Ready && nowMilliseconds - handshake.LastSentMs >= backoff)
+                {
+                    handshake.Retries++;
+                    handshake.LastSentMs = nowMilliseconds;
+                    SendAnswers(handshake);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- session callbacks
+
+    internal void RaiseData(PaperclipConnection connection, ReadOnlySpan<byte> data, PacketFlags flags) =>
+        _events.Message(connection, data, flags, _raiseData);
+
+    internal void RaiseError(PaperclipConnection connection, ErrorCode code, string text) =>
+        _events.Other(() => ErrorReceived?.Invoke(this, new ErrorReceivedEventArgs(connection, code, text)));
+
+    internal void OnSessionClosed(ServerSession session, DisconnectReason reason, string? text)
+    {
+        _sessions.TryRemove(new KeyValuePair<SocketAddress, ServerSession>(session.Remote, session));
+        LogClientLeft(_logger, session.Connection.Username, session.Connection.AccountId, reason);
+        _events.Other(() => ClientLeft?.Invoke(this, new DisconnectedEventArgs(session.Connection, reason, text)));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Paperclip server listening on {EndPoint}")]
+    private static partial void LogStarted(ILogger logger, IPEndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Username} (#{AccountId}) joined from {EndPoint}")]
+    private static partial void LogClientJoined(ILogger logger, string username, long accountId, IPEndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Username} (#{AccountId}) left: {Reason}")]
+    private static partial void LogClientLeft(ILogger logger, string username, long accountId, DisconnectReason reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Handshake from {EndPoint} refused: {Error} ({Reason})")]
+    private static partial void LogHandshakeRefused(ILogger logger, IPEndPoint endPoint, ConnectionError error, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handshake from {EndPoint} failed")]
+    private static partial void LogHandshakeFailed(ILogger logger, IPEndPoint endPoint, Exception exception);
+}
