@@ -13,18 +13,19 @@ namespace Paperclip.Backend.Endpoints;
 /// <summary>Friends: <c>/friends/</c>, <c>/friends/add</c>, <c>/friend/remove</c> and their aliases.</summary>
 public static class FriendsEndpoints
 {
-    private static readonly Func<PaperclipDbContext, long, IAsyncEnumerable<FriendDto>> FriendsQuery =
+    // Compiled queries cache their executor per model: one per context type (provider).
+    private static readonly PerProvider<Func<PaperclipDbContext, long, IAsyncEnumerable<FriendDto>>> FriendsQuery = new(() =>
         EF.CompileAsyncQuery((PaperclipDbContext db, long me) =>
             db.Accounts
                 .Where(a => db.Friendships.Where(f => f.LowerId == me).Select(f => f.HigherId)
                     .Concat(db.Friendships.Where(f => f.HigherId == me).Select(f => f.LowerId))
                     .Contains(a.Id))
                 .OrderBy(a => a.Id)
-                .Select(a => new FriendDto(a.Id, a.Username)));
+                .Select(a => new FriendDto(a.Id, a.Username))));
 
-    private static readonly Func<PaperclipDbContext, string, Task<FriendDto?>> FindByNameQuery =
+    private static readonly PerProvider<Func<PaperclipDbContext, string, Task<FriendDto?>>> FindByNameQuery = new(() =>
         EF.CompileAsyncQuery((PaperclipDbContext db, string normalized) =>
-            db.Accounts.Where(a => a.NormalizedUsername == normalized).Select(a => new FriendDto(a.Id, a.Username)).FirstOrDefault());
+            db.Accounts.Where(a => a.NormalizedUsername == normalized).Select(a => new FriendDto(a.Id, a.Username)).FirstOrDefault()));
 
     /// <summary>Maps the friends endpoints.</summary>
     public static IEndpointRouteBuilder MapFriendsEndpoints(this IEndpointRouteBuilder routes)
@@ -42,7 +43,7 @@ public static class FriendsEndpoints
     internal static async Task<List<FriendDto>> ListFriendsAsync(PaperclipDbContext db, long accountId, CancellationToken cancellationToken)
     {
         var list = new List<FriendDto>();
-        await foreach (var friend in FriendsQuery(db, accountId).WithCancellation(cancellationToken).ConfigureAwait(false))
+        await foreach (var friend in FriendsQuery.For(db)(db, accountId).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             list.Add(friend);
         }
@@ -75,7 +76,7 @@ public static class FriendsEndpoints
             return Problems.BadRequest("You cannot befriend yourself.");
         }
 
-        var other = AccountService.IsValidUsername(username.Value) ? await FindByNameQuery(db, normalized).ConfigureAwait(false) : null;
+        var other = AccountService.IsValidUsername(username.Value) ? await FindByNameQuery.For(db)(db, normalized).ConfigureAwait(false) : null;
         if (other is null)
         {
             return Problems.NotFound($"There is no user '{username.Value}'.");
@@ -125,7 +126,7 @@ public static class FriendsEndpoints
         }
 
         var other = AccountService.IsValidUsername(username.Value)
-            ? await FindByNameQuery(db, AccountService.Normalize(username.Value!)).ConfigureAwait(false)
+            ? await FindByNameQuery.For(db)(db, AccountService.Normalize(username.Value!)).ConfigureAwait(false)
             : null;
         if (other is null)
         {

@@ -120,7 +120,7 @@ public sealed partial class AccountService(
 
         var row = password.Length > MaxPasswordLength || !IsValidUsername(username)
             ? null
-            : await FindCredentialsQuery(db, normalized).ConfigureAwait(false);
+            : await FindCredentialsQuery.For(db)(db, normalized).ConfigureAwait(false);
         var ok = row is null
             ? hasher.VerifyDummy(password)
             : PasswordHasher.Verify(password, new PasswordHash(row.PasswordHash, row.PasswordSalt, row.PasswordIterations));
@@ -135,12 +135,12 @@ public sealed partial class AccountService(
         return new LoginResult(LoginStatus.Success, row.Id, row.Username);
     }
 
-    private static readonly Func<PaperclipDbContext, string, Task<Credentials?>> FindCredentialsQuery =
+    private static readonly PerProvider<Func<PaperclipDbContext, string, Task<Credentials?>>> FindCredentialsQuery = new(() =>
         EF.CompileAsyncQuery((PaperclipDbContext context, string normalized) =>
             context.Accounts.AsNoTracking()
                 .Where(a => a.NormalizedUsername == normalized)
                 .Select(a => new Credentials(a.Id, a.Username, a.PasswordHash, a.PasswordSalt, a.PasswordIterations))
-                .FirstOrDefault());
+                .FirstOrDefault()));
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,32}$", RegexOptions.CultureInvariant)]
     private static partial Regex UsernamePattern();
