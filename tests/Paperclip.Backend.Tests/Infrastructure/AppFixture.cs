@@ -4,12 +4,15 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Paperclip.Backend.Data;
+using Paperclip.Backend.Security;
 
 namespace Paperclip.Backend.Tests.Infrastructure;
 
 /// <summary>One running server per test class and database.</summary>
 public abstract class AppFixture : IAsyncLifetime
 {
+    private static int _gameCounter;
     private int _counter;
 
     public PaperclipFactory Factory { get; private set; } = null!;
@@ -54,6 +57,43 @@ public abstract class AppFixture : IAsyncLifetime
         tokenClient.DefaultRequestHeaders.Authorization = Basic(username, password);
         var token = (await tokenClient.GetFromJsonAsync<JsonElement>("/auth/token")).GetProperty("token").GetString()!;
         return new TestUser(id, username, password, token);
+    }
+
+    /// <summary>Adds a game to the catalogue (so that a test has lobbies of its own).</summary>
+    public async Task<Game> AddGameAsync(int maxPlayers, int minPlayers = 1)
+    {
+        var id = 1000 + Interlocked.Increment(ref _gameCounter);
+        var game = new Game { Id = id, Name = $"Game{id}", MinPlayers = minPlayers, MaxPlayers = maxPlayers };
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PaperclipDbContext>();
+        db.Games.Add(game);
+        await db.SaveChangesAsync();
+        return game;
+    }
+
+    /// <summary>Inserts accounts straight into the database (no PBKDF2) and mints their tokens with the server's key.</summary>
+    public async Task<List<TestUser>> InsertAccountsAsync(string prefix, int count)
+    {
+        var accounts = Enumerable.Range(0, count).Select(_ => NewName(prefix)).Select(name => new Account
+        {
+            Username = name,
+            NormalizedUsername = name.ToLowerInvariant(),
+            PasswordHash = new byte[32],
+            PasswordSalt = new byte[16],
+            PasswordIterations = 100_000,
+            PublicKey = [1],
+            EncryptedPrivateKey = [1],
+            CreatedAt = Factory.Time.GetUtcNow(),
+        }).ToList();
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PaperclipDbContext>();
+            db.Accounts.AddRange(accounts);
+            await db.SaveChangesAsync();
+        }
+
+        var tokens = Service<TokenService>();
+        return accounts.Select(a => new TestUser(a.Id, a.Username, string.Empty, tokens.Issue(a.Id, a.Username).Token)).ToList();
     }
 
     /// <summary>A client that sends <c>Authorization: Bearer</c> with the user's token.</summary>
