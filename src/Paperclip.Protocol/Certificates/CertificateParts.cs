@@ -116,7 +116,7 @@ internal sealed class CertificateParts
     private static DateTimeOffset ReadTime(AsnReader reader) =>
         reader.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime) ? reader.ReadUtcTime() : reader.ReadGeneralizedTime();
 
-    // Name ::= SEQUENCE OF SET OF AttributeTypeAndValue. Values that are not strings read as null.
+    // Name ::= SEQUENCE OF SET OF AttributeTypeAndValue.
     private static List<(string Oid, string? Value)> ReadAttributes(AsnReader name)
     {
         var attributes = new List<(string, string?)>();
@@ -140,7 +140,8 @@ internal sealed class CertificateParts
         return attributes;
     }
 
+    // The string types AsnReader decodes; any other value (UniversalString included) reads as null.
     private static bool IsString(UniversalTagNumber tag) => tag is UniversalTagNumber.UTF8String
-        or UniversalTagNumber.PrintableString or UniversalTagNumber.IA5String
-        or UniversalTagNumber.BMPString or UniversalTagNumber.UniversalString;
+        or UniversalTagNumber.PrintableString or UniversalTagNumber.IA5String or UniversalTagNumber.BMPString
+        or UniversalTagNumber.T61String or UniversalTagNumber.VisibleString or UniversalTagNumber.NumericString;
 }

@@ -70,10 +70,12 @@ public sealed class SessionKeys : IDisposable
     }
 
     /// <summary>Runs the key schedule: PRK = HKDF-Extract(salt = TH, IKM = Z), then the expansions of §6.2.</summary>
-    /// <param name="sharedSecret">Z, the ECDH shared secret.</param>
+    /// <param name="sharedSecret">Z, the 32-byte ECDH shared secret.</param>
     /// <param name="transcriptHash">TH, 32 bytes.</param>
     public static SessionKeys Derive(ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> transcriptHash)
     {
+        if (sharedSecret.Length != EphemeralKey.SharedSecretSize)
+            throw new ArgumentException($"The shared secret is {EphemeralKey.SharedSecretSize} bytes.", nameof(sharedSecret));
         if (transcriptHash.Length != TranscriptHashSize)
             throw new ArgumentException($"The transcript hash is {TranscriptHashSize} bytes.", nameof(transcriptHash));
 

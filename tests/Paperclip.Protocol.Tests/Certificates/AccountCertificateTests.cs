@@ -183,6 +183,27 @@ public sealed class AccountCertificateTests
         }, iter: 1_000);
     }
 
+    [Theory]
+    [InlineData(0x1C)] // UniversalString: AsnReader cannot decode it
+    [InlineData(0x14)] // T61String
+    [InlineData(0x1A)] // VisibleString
+    [InlineData(0x12)] // NumericString: "Mario" is not numeric
+    [InlineData(0x1E)] // BMPString: an odd length is malformed
+    [InlineData(0x04)] // OCTET STRING: not a string type at all
+    public void Other_string_types_in_the_name_never_throw(byte tag)
+    {
+        var certificate = Certificate;
+        // Offset 229 is the UTF8String tag of the subject's pseudonym "Mario" (see openssl asn1parse).
+        Assert.Equal(0x0C, certificate[229]);
+        Assert.Equal("Mario"u8.ToArray(), certificate.AsSpan(231, 5).ToArray());
+        certificate[229] = tag;
+        var readable = AccountCertificate.TryReadIdentity(certificate, out var identity);
+        Assert.Equal(tag is 0x14 or 0x1A, readable);
+        if (readable)
+            Assert.Equal(new AccountIdentity(1, "Mario"), identity);
+        Assert.False(AccountCertificate.Validate(certificate, PublicKey, Vectors.CheckTime));
+    }
+
     [Fact]
     public void Truncations_and_corruptions_of_the_vector_never_throw()
     {
@@ -194,7 +215,7 @@ public sealed class AccountCertificateTests
             AccountCertificate.TryReadIdentity(corrupted, out _);
             Assert.Equal(corrupted.AsSpan().SequenceEqual(certificate), AccountCertificate.Validate(corrupted, PublicKey, Vectors.CheckTime));
             Assert.False(AccountCertificate.Validate(certificate.AsSpan(0, index), PublicKey, Vectors.CheckTime));
-        }, iter: 2_000);
+        }, iter: 5_000);
     }
 
     // The attributes in DER order; each value must be a UTF8String, as in the vectors.

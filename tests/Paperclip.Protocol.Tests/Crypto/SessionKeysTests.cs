@@ -113,9 +113,10 @@ public sealed class SessionKeysTests
     }
 
     [Fact]
-    public void Transcript_hash_needs_32_bytes_of_room()
+    public void Sizes_are_checked()
     {
         Assert.Throws<ArgumentException>(() => SessionKeys.ComputeTranscriptHash([1], [2], new byte[31]));
         Assert.Throws<ArgumentException>(() => SessionKeys.Derive(new byte[32], new byte[31]));
+        Assert.Throws<ArgumentException>(() => SessionKeys.Derive(new byte[31], new byte[32]));
     }
 }
