@@ -1,8 +1,7 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Paperclip.Backend.Data;
 
@@ -14,26 +13,19 @@ public static class HealthEndpoints
     /// <summary>Maps <c>/health</c>.</summary>
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapHealthChecks("/health", new HealthCheckOptions
-        {
-            ResponseWriter = static async (context, report) =>
-            {
-                if (report.Status == HealthStatus.Healthy)
-                {
-                    context.Response.ContentType = "text/plain";
-                    await context.Response.WriteAsync("Healthy").ConfigureAwait(false);
-                    return;
-                }
-
-                var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await problems.WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context,
-                    ProblemDetails = { Status = context.Response.StatusCode, Title = "Service Unavailable", Detail = "The database does not answer." },
-                }).ConfigureAwait(false);
-            },
-        }).WithTags("Operations");
+        routes.MapGet("/health", CheckAsync)
+            .WithTags("Operations")
+            .WithSummary("200 when the database answers, else 503.");
         return routes;
+    }
+
+    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> CheckAsync(HealthCheckService health, HttpContext context)
+    {
+        var report = await health.CheckHealthAsync(context.RequestAborted).ConfigureAwait(false);
+        context.Response.Headers.CacheControl = "no-store";
+        return report.Status == HealthStatus.Healthy
+            ? TypedResults.Text("Healthy")
+            : TypedResults.Problem("The database does not answer.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable");
     }
 }
 
