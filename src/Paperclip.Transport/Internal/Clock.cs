@@ -7,6 +7,12 @@ internal sealed class Clock(TimeProvider provider)
 
     public TimeProvider Provider { get; } = provider;
 
+    /// <summary>A high-resolution timestamp, for round-trip samples.</summary>
+    public long Timestamp => Provider.GetTimestamp();
+
+    /// <summary>Milliseconds, with fractions, since <paramref name="timestamp"/>.</summary>
+    public double MillisecondsSince(long timestamp) => Provider.GetElapsedTime(timestamp).TotalMilliseconds;
+
     /// <summary>Milliseconds since this clock was made.</summary>
     public long NowMilliseconds => (long)Provider.GetElapsedTime(_origin).TotalMilliseconds;
 }

@@ -16,25 +16,49 @@ internal sealed class ReliableMessage
 
     public Framing Framing { get; private set; }
 
+    /// <summary>When the first transmission left (set by the flush).</summary>
     public long FirstSentMs { get; private set; }
 
-    public long LastSentMs { get; set; }
+    /// <summary>When the latest transmission left.</summary>
+    public long LastSentMs { get; private set; }
+
+    /// <summary>False until the first transmission left: an ACK cannot be for it yet, nor a timeout run.</summary>
+    public bool IsOut { get; private set; }
 
     public int Retries { get; set; }
 
-    public void Start(ushort sequence, Framing framing, long nowMs)
+    public void Start(Framing framing)
     {
-        Sequence = sequence;
         Framing = framing;
-        FirstSentMs = nowMs;
-        LastSentMs = nowMs;
+        IsOut = false;
         Retries = 0;
         _length = 0;
     }
 
+    /// <summary>High-resolution time of the first transmission, for the RTT sample.</summary>
+    public long FirstSentTimestamp { get; private set; }
+
+    public void MarkSent(long nowMs, long timestamp)
+    {
+        if (!IsOut)
+        {
+            IsOut = true;
+            FirstSentMs = nowMs;
+            FirstSentTimestamp = timestamp;
+        }
+        LastSentMs = nowMs;
+    }
+
     public void Append(ReadOnlySpan<byte> packet)
     {
-        var needed = _length + 2 + packet.Length;
+        packet.CopyTo(Reserve(packet.Length));
+        Commit(packet.Length);
+    }
+
+    /// <summary>Room to encode a packet of up to <paramref name="maxLength"/> bytes in place.</summary>
+    public Span<byte> Reserve(int maxLength)
+    {
+        var needed = _length + 2 + maxLength;
         if (needed > _packets.Length)
         {
             var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _packets.Length * 2));
@@ -43,9 +67,25 @@ internal sealed class ReliableMessage
                 ArrayPool<byte>.Shared.Return(_packets);
             _packets = larger;
         }
-        BinaryPrimitives.WriteUInt16BigEndian(_packets.AsSpan(_length), (ushort)packet.Length);
-        packet.CopyTo(_packets.AsSpan(_length + 2));
-        _length = needed;
+        return _packets.AsSpan(_length + 2, maxLength);
+    }
+
+    public void Commit(int length)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(_packets.AsSpan(_length), (ushort)length);
+        _length += 2 + length;
+    }
+
+    /// <summary>Gives a message that waited for the window its sequence id, in every packet's SEQ field.</summary>
+    public void AssignSequence(ushort sequence)
+    {
+        Sequence = sequence;
+        for (var position = 0; position < _length;)
+        {
+            var length = BinaryPrimitives.ReadUInt16BigEndian(_packets.AsSpan(position));
+            BinaryPrimitives.WriteUInt16BigEndian(_packets.AsSpan(position + 3), sequence);
+            position += 2 + length;
+        }
     }
 
     public void QueueInto(OutgoingQueue queue)

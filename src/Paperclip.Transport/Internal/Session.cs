@@ -20,6 +20,13 @@ internal abstract class Session
     private const int MaxPacketErrorsPerSecond = 10;
     private const int DisconnectRepeats = 3;
 
+    // Congestion window of RELIABLE messages in flight (AIMD, as TCP Reno): it grows by one per
+    // ACK in slow start and by one per window after, and halves on a retransmission timeout, at
+    // most once per RTO. The cap keeps in-flight ids far inside half the sequence space (§4).
+    private const double InitialWindow = 64;
+    private const double MinWindow = 8;
+    private const double MaxWindow = 16_384;
+
     private readonly Lock _sendLock = new();
     private readonly Lock _flushLock = new();
     private readonly Lock _reassemblyLock = new();
@@ -29,15 +36,21 @@ internal abstract class Session
     private readonly ReassemblyBuffer _reassembly;
     private readonly Dictionary<ushort, ReliableMessage> _inFlight = [];
     private readonly Stack<ReliableMessage> _spareMessages = new();
+    private readonly List<ReliableMessage> _awaitingFlush = [];
+    private readonly Queue<ReliableMessage> _backlog = new();
     private readonly RttEstimator _rtt;
     private OutgoingQueue _queued = new();
     private OutgoingQueue _flushing = new();
     private PacketProtection? _sender;
     private PacketProtection? _receiver;
     private ushort _nextSequence;
+    private double _window = InitialWindow;
+    private double _slowStartThreshold = MaxWindow;
+    private long _lastWindowCutMs = long.MinValue;
     private ulong _nextPacketNumber;
     private bool _ackPending;
     private ushort _ackId;
+    private ushort _ackOldest;
     private ushort _ackBits;
     private int _flushRequested;
     private int _closed;
@@ -175,27 +188,55 @@ internal abstract class Session
         var reliable = (header.Flags & PacketFlags.Reliable) != 0;
         lock (_sendLock)
         {
-            if (!sequenceAssigned)
-                header.Sequence = _nextSequence++;
             ReliableMessage? message = null;
             if (reliable)
             {
                 message = _spareMessages.Count > 0 ? _spareMessages.Pop() : new ReliableMessage();
-                message.Start(header.Sequence, framing, Clock.NowMilliseconds);
-                _inFlight[header.Sequence] = message;
+                message.Start(framing);
             }
+            // A RELIABLE message beyond the congestion window waits, without a sequence id yet.
+            var waits = reliable && !sequenceAssigned && (_backlog.Count > 0 || _inFlight.Count >= (int)_window);
+            if (!sequenceAssigned && !waits)
+                header.Sequence = _nextSequence++;
             for (var i = 0; i < count; i++)
             {
                 var chunk = whole ? data : Fragmenter.Chunk(data, i, capacity);
                 header.FragmentId = (byte)i;
-                var room = _queued.Reserve(PacketWriter.HeaderLength(header.Type, header.Flags) + chunk.Length);
+                var maxLength = PacketWriter.HeaderLength(header.Type, header.Flags) + chunk.Length;
+                var room = waits ? message!.Reserve(maxLength) : _queued.Reserve(maxLength);
                 var length = PacketWriter.WriteHeader(room, header);
                 chunk.CopyTo(room[length..]);
                 length += chunk.Length;
+                if (waits)
+                {
+                    message!.Commit(length);
+                    continue;
+                }
                 _queued.Commit(length, framing);
                 message?.Append(room[..length]);
             }
+            if (waits)
+                _backlog.Enqueue(message!);
+            else if (message is not null)
+                Launch(message, header.Sequence, queue: false);
         }
+    }
+
+    // Under _sendLock: the message is on its way (its packets queued), awaiting its ACK.
+    private void Launch(ReliableMessage message, ushort sequence, bool queue)
+    {
+        message.AssignSequence(sequence);
+        if (queue)
+            message.QueueInto(_queued);
+        _inFlight[sequence] = message;
+        _awaitingFlush.Add(message);
+    }
+
+    // Under _sendLock: moves waiting messages into the window as it opens.
+    private void LaunchWaiting()
+    {
+        while (_backlog.Count > 0 && _inFlight.Count < (int)_window)
+            Launch(_backlog.Dequeue(), _nextSequence++, queue: true);
     }
 
     private void RequestFlush()
@@ -225,6 +266,12 @@ internal abstract class Session
                     _ackPending = false;
                 }
                 (_queued, _flushing) = (_flushing, _queued);
+                // Timeouts count from when a message leaves, not from when it was queued behind a burst.
+                var now = Clock.NowMilliseconds;
+                var timestamp = Clock.Timestamp;
+                foreach (var message in _awaitingFlush)
+                    message.MarkSent(now, timestamp);
+                _awaitingFlush.Clear();
             }
             var queue = _flushing;
             if (IsClosed || _nextPacketNumber + (ulong)queue.Count >= ProtocolConstants.PacketNumberLimit)
@@ -318,20 +365,29 @@ internal abstract class Session
         var first = _received.Record(sequence);
         lock (_sendLock)
         {
-            if (_ackPending && SequenceNumber.IsNewer(sequence, _ackId) && SequenceNumber.Distance(sequence, _ackId) <= 16)
+            // One ACK covers ACK_ID and the 16 ids below it: merge while the oldest id still fits.
+            if (!_ackPending)
             {
-                _ackId = sequence;
-            }
-            else if (_ackPending && !SequenceNumber.IsNewer(sequence, _ackId) && SequenceNumber.Distance(_ackId, sequence) <= 16)
-            {
-                // Already covered by the pending ACK's bits once they are recomputed below.
-            }
-            else
-            {
-                if (_ackPending)
-                    QueueAck(_ackId, _ackBits);
                 _ackPending = true;
+                _ackId = _ackOldest = sequence;
+            }
+            else if (SequenceNumber.IsNewer(sequence, _ackId))
+            {
+                if (SequenceNumber.Distance(sequence, _ackOldest) > 16)
+                {
+                    QueueAck(_ackId, _ackBits);
+                    _ackOldest = sequence;
+                }
                 _ackId = sequence;
+            }
+            else if (SequenceNumber.Distance(_ackId, sequence) > 16)
+            {
+                QueueAck(_ackId, _ackBits);
+                _ackId = _ackOldest = sequence;
+            }
+            else if (SequenceNumber.IsNewer(_ackOldest, sequence))
+            {
+                _ackOldest = sequence;
             }
             _ackBits = _received.AckBits(_ackId);
         }
@@ -516,19 +572,25 @@ internal abstract class Session
                 if ((ackBits & 1) != 0)
                     Acked((ushort)(ackId - 1 - i), now);
             }
+            if (_backlog.Count == 0)
+                return;
+            LaunchWaiting();
         }
+        RequestFlush();
     }
 
     // Under _sendLock. An ACK for a sequence never sent (or already acknowledged) finds nothing.
     private void Acked(ushort sequence, long now)
     {
-        if (!_inFlight.Remove(sequence, out var message))
+        if (!_inFlight.TryGetValue(sequence, out var message) || !message.IsOut)
             return;
+        _inFlight.Remove(sequence);
         if (message.Retries == 0)
         {
-            _rtt.Add(now - message.FirstSentMs);
+            _rtt.Add(Clock.MillisecondsSince(message.FirstSentTimestamp));
             Statistics.SetRoundTripTime(_rtt.SmoothedMs);
         }
+        _window = Math.Min(MaxWindow, _window + (_window < _slowStartThreshold ? 1 : 1 / _window));
         OnAcknowledged(sequence);
         message.Reset();
         _spareMessages.Push(message);
@@ -593,19 +655,25 @@ internal abstract class Session
         {
             foreach (var message in _inFlight.Values)
             {
-                if (now - message.FirstSentMs >= (long)Options.ReliableTimeout.TotalMilliseconds)
+                if (message.IsOut && now - message.FirstSentMs >= (long)Options.ReliableTimeout.TotalMilliseconds)
                 {
                     expired = true;
                     break;
                 }
-                if (now - message.LastSentMs >= (long)_rtt.BackoffMs(message.Retries))
+                if (message.IsOut && now - message.LastSentMs >= (long)_rtt.BackoffMs(message.Retries))
                 {
                     message.QueueInto(_queued);
                     message.Retries++;
-                    message.LastSentMs = now;
+                    _awaitingFlush.Add(message);
                     Statistics.Retransmissions++;
                     queued = true;
                 }
+            }
+            if (queued && now - _lastWindowCutMs >= (long)_rtt.TimeoutMs)
+            {
+                _lastWindowCutMs = now;
+                _slowStartThreshold = Math.Max(MinWindow, _window / 2);
+                _window = _slowStartThreshold;
             }
         }
         if (expired)
@@ -636,6 +704,10 @@ internal abstract class Session
                 foreach (var message in _inFlight.Values)
                     message.Reset();
                 _inFlight.Clear();
+                _awaitingFlush.Clear();
+                foreach (var message in _backlog)
+                    message.Reset();
+                _backlog.Clear();
                 _queued.Clear();
             }
             _sender?.Dispose();

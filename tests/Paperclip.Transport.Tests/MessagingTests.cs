@@ -1,0 +1,245 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Time.Testing;
+using Paperclip.Protocol;
+
+namespace Paperclip.Transport.Tests;
+
+public sealed class MessagingTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public static TheoryData<PacketFlags> FlagCombinations()
+    {
+        var data = new TheoryData<PacketFlags>();
+        foreach (var flags in Enumerable.Range(0, 32))
+            data.Add((PacketFlags)flags);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(FlagCombinations))]
+    public async Task Every_flag_combination_delivers_the_message_intact(PacketFlags flags)
+    {
+        // The optional policy lets ENCRYPTED be chosen per message, so plaintext combinations are exercised too.
+        await using var server = ServerHarness.Start(o => o.EncryptionPolicy = EncryptionPolicy.Optional);
+        await using var client = await server.ConnectAsync(1, o => o.EncryptionPolicy = EncryptionPolicy.Optional);
+        var message = RandomNumberGenerator.GetBytes(3000);
+        message.AsSpan(0, 1000).Clear(); // something for DEFLATE to shrink
+
+        client.Client.Send(message, flags);
+        var (_, data, receivedFlags) = server.Received.Next();
+        Assert.Equal(message, data);
+        Assert.Equal(flags & PacketFlags.Encrypted, receivedFlags & PacketFlags.Encrypted);
+        Assert.Equal(flags & (PacketFlags.Reliable | PacketFlags.Checksum | PacketFlags.Compressed), receivedFlags & (PacketFlags.Reliable | PacketFlags.Checksum | PacketFlags.Compressed));
+
+        server.Joined.Next().Send(message, flags);
+        Assert.Equal(message, client.Received.Next().Data);
+    }
+
+    [Fact]
+    public async Task Message_of_200_KB_is_fragmented_and_reassembled()
+    {
+        await using var server = ServerHarness.Start();
+        await using var client = await server.ConnectAsync(2);
+        var message = RandomNumberGenerator.GetBytes(200 * 1024);
+
+        client.Client.Send(message, PacketFlags.Reliable | PacketFlags.Checksum);
+        Assert.Equal(message, server.Received.Next().Data);
+        Assert.True(client.Client.Statistics.DatagramsSent >= 175);
+
+        server.Joined.Next().Send(message);
+        Assert.Equal(message, client.Received.Next().Data);
+    }
+
+    [Fact]
+    public async Task Message_over_255_fragments_is_refused_to_the_caller()
+    {
+        await using var server = ServerHarness.Start();
+        await using var client = await server.ConnectAsync(3, o => o.MaxMessageSize = 1 << 20);
+        Assert.Throws<SizeException>(() => client.Client.Send(new byte[400_000], PacketFlags.Reliable));
+        Assert.Throws<SizeException>(() => client.Client.Send(new byte[(1 << 20) + 1], PacketFlags.Reliable));
+    }
+
+    [Fact]
+    public async Task Seventy_thousand_reliable_messages_wrap_the_sequence_without_loss_or_duplicates()
+    {
+        const int Count = 70_000;
+        await using var server = ServerHarness.Start();
+        await using var client = await server.ConnectAsync(4);
+        var seen = new byte[Count];
+        var received = 0;
+        var duplicates = 0;
+        server.Server.DataReceived += (_, data, _) =>
+        {
+            var index = BinaryPrimitives.ReadInt32BigEndian(data);
+            if (seen[index]++ > 0)
+                Interlocked.Increment(ref duplicates);
+            Interlocked.Increment(ref received);
+        };
+
+        var payload = new byte[16];
+        for (var i = 0; i < Count; i++)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(payload, i);
+            client.Client.Send(payload, PacketFlags.Reliable);
+            if (i % 2000 == 1999)
+                await Wait.UntilAsync(() => Volatile.Read(ref received) >= i - 4000, "the server keeps up");
+        }
+        await Wait.UntilAsync(() => Volatile.Read(ref received) >= Count, "every message arrived", TimeSpan.FromSeconds(60));
+        Assert.Equal(0, duplicates);
+        Assert.All(seen, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public async Task Hundred_clients_connect_at_once_and_exchange_messages()
+    {
+        await using var server = ServerHarness.Start();
+        var clients = await Task.WhenAll(Enumerable.Range(100, 100).Select(id => server.ConnectAsync(id)));
+        try
+        {
+            await Wait.UntilAsync(() => server.Server.ConnectionCount == 100, "the server has every client");
+            foreach (var client in clients)
+                client.Client.Send(BitConverter.GetBytes((long)client.Client.LocalEndPoint.Port));
+            for (var i = 0; i < 100; i++)
+            {
+                var (connection, data, _) = server.Received.Next();
+                connection.Send(data);
+            }
+            foreach (var client in clients)
+                Assert.Equal(client.Client.LocalEndPoint.Port, BitConverter.ToInt64(client.Received.Next().Data));
+        }
+        finally
+        {
+            foreach (var client in clients)
+                await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Client_leaving_is_reported_by_the_server()
+    {
+        await using var server = ServerHarness.Start();
+        var client = await server.ConnectAsync(5);
+        var connection = server.Joined.Next();
+        await client.DisposeAsync();
+
+        var left = server.Left.Next();
+        Assert.Same(connection, left.Connection);
+        Assert.Equal(DisconnectReason.ClientDisconnect, left.Reason);
+        Assert.Equal(0, server.Server.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task Server_shutting_down_tells_every_client()
+    {
+        var server = ServerHarness.Start();
+        var clients = await Task.WhenAll(Enumerable.Range(200, 3).Select(id => server.ConnectAsync(id)));
+        for (var i = 0; i < clients.Length; i++)
+            server.Joined.Next();
+        await server.DisposeAsync();
+        foreach (var client in clients)
+        {
+            Assert.Equal(DisconnectReason.ServerDisconnect, client.Disconnected.Next().Reason);
+            Assert.False(client.Client.IsConnected);
+            await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Heartbeat_timeout_frees_the_session_on_the_injected_clock()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = ServerHarness.Start(time: clock);
+        var silent = false;
+        await using var relay = new TamperingRelay(server.EndPoint, (datagram, _) => Volatile.Read(ref silent) ? null : datagram);
+        var account = TestPki.Account(6, server.Validator);
+        await using var client = new ClientHarness(new PaperclipClient(TestPki.Shared.ClientOptions(account)));
+        await client.Client.ConnectAsync(relay.EndPoint, Token).WaitAsync(Wait.Timeout, Token);
+        server.Joined.Next();
+
+        // The network goes dark: the server's PINGs go unanswered.
+        Volatile.Write(ref silent, true);
+        clock.Advance(TimeSpan.FromSeconds(119));
+        Assert.Equal(1, server.Server.ConnectionCount);
+        clock.Advance(TimeSpan.FromSeconds(2));
+
+        var left = server.Left.Next();
+        Assert.Equal(DisconnectReason.Timeout, left.Reason);
+        Assert.Equal(0, server.Server.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task Client_times_out_a_silent_server_on_its_injected_clock()
+    {
+        await using var server = ServerHarness.Start();
+        var silent = false;
+        await using var relay = new TamperingRelay(server.EndPoint, (datagram, _) => Volatile.Read(ref silent) ? null : datagram);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var account = TestPki.Account(16, server.Validator);
+        await using var client = new ClientHarness(new PaperclipClient(TestPki.Shared.ClientOptions(account, o => o.TimeProvider = clock)));
+        await client.Client.ConnectAsync(relay.EndPoint, Token).WaitAsync(Wait.Timeout, Token);
+        server.Joined.Next();
+
+        Volatile.Write(ref silent, true);
+        clock.Advance(TimeSpan.FromSeconds(121));
+        Assert.Equal(DisconnectReason.Timeout, client.Disconnected.Next().Reason);
+        Assert.False(client.Client.IsConnected);
+    }
+
+    [Fact]
+    public async Task Ping_keeps_a_quiet_session_alive()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = ServerHarness.Start(time: clock);
+        await using var client = await server.ConnectAsync(7);
+        var connection = server.Joined.Next();
+        var received = connection.Statistics.DatagramsReceived;
+
+        // Past the interval the server PINGs; the client's PONG counts as hearing from it.
+        clock.Advance(TimeSpan.FromSeconds(31));
+        await Wait.UntilAsync(() => connection.Statistics.DatagramsReceived > received, "the PONG arrived");
+        clock.Advance(TimeSpan.FromSeconds(100));
+        Assert.True(connection.IsConnected);
+    }
+
+    [Fact]
+    public async Task Polled_events_are_raised_on_the_polling_thread()
+    {
+        await using var server = ServerHarness.Start(o => o.EventDelivery = EventDelivery.Polled);
+        await using var client = await server.ConnectAsync(8);
+        client.Client.Send("queued"u8);
+
+        var raisedOn = new List<int>();
+        server.Server.DataReceived += (_, _, _) => raisedOn.Add(Environment.CurrentManagedThreadId);
+        Assert.Empty(server.Joined);
+        var deadline = DateTime.UtcNow + Wait.Timeout;
+        var pollingThread = Environment.CurrentManagedThreadId;
+        while (raisedOn.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            server.Server.Poll();
+            Thread.Yield();
+        }
+        Assert.Single(server.Joined);
+        Assert.Equal("queued"u8.ToArray(), server.Received.Next().Data);
+        Assert.Equal([pollingThread], raisedOn);
+    }
+
+    [Fact]
+    public async Task Statistics_count_traffic_and_measure_the_round_trip()
+    {
+        await using var server = ServerHarness.Start();
+        await using var client = await server.ConnectAsync(9);
+        for (var i = 0; i < 20; i++)
+            client.Client.Send("x"u8, PacketFlags.Reliable);
+        for (var i = 0; i < 20; i++)
+            server.Received.Next();
+        await Wait.UntilAsync(() => client.Client.Statistics.RoundTripTime > TimeSpan.Zero, "an ACK was timed");
+        var statistics = client.Client.Statistics;
+        Assert.Equal(20, statistics.MessagesSent);
+        Assert.True(statistics.DatagramsSent >= 1);
+        Assert.True(statistics.BytesSent > 20);
+        Assert.True(statistics.DatagramsReceived >= 1);
+        Assert.True(statistics.RoundTripTime < TimeSpan.FromSeconds(1));
+    }
+}
