@@ -110,12 +110,30 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         foreach (var session in _sessions.Values)
             session.Close(DisconnectReason.ServerDisconnect, notifyPeer: true, "the server is shutting down");
         foreach (var handshake in _pending.Values)
+        {
+            NotifyShutdown(handshake);
             handshake.Dispose();
+        }
         _pending.Clear();
         if (_transport is not null)
             await _transport.DisposeAsync().ConfigureAwait(false);
         _cookies.Dispose();
         _stopping.Dispose();
+    }
+
+    // A client whose Finished has not arrived may already consider itself connected: tell it too,
+    // sealed with the handshake's keys as its first packets from us would be.
+    private void NotifyShutdown(ServerHandshake handshake)
+    {
+        lock (handshake.Lock)
+        {
+            if (handshake.Keys is null)
+                return;
+            using var sender = handshake.Keys.CreateSender(isClient: false);
+            Span<byte> datagram = stackalloc byte[Session.DisconnectSize];
+            for (var packetNumber = 0UL; packetNumber < 3; packetNumber++)
+                _transport!.Send(datagram[..Session.WriteDisconnect(datagram, DisconnectReason.ServerDisconnect, 2, sender, packetNumber)], handshake.Remote);
+        }
     }
 
     // ---------------------------------------------------------------- receive loop

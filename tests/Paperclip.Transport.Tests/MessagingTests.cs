@@ -147,6 +147,21 @@ public sealed class MessagingTests
     }
 
     [Fact]
+    public async Task Server_shutting_down_tells_a_client_whose_Finished_it_has_not_seen()
+    {
+        var server = ServerHarness.Start();
+        // The client's Finished never reaches the server: the client is connected, the server still pending.
+        await using var relay = new TamperingRelay(server.EndPoint, (datagram, toServer) => toServer && datagram[0] == 0x21 ? null : datagram);
+        var account = TestPki.Account(17, server.Validator);
+        await using var client = new ClientHarness(new PaperclipClient(TestPki.Shared.ClientOptions(account)));
+        await client.Client.ConnectAsync(relay.EndPoint, Token).WaitAsync(Wait.Timeout, Token);
+        Assert.Equal(1, server.Server.PendingHandshakeCount);
+
+        await server.DisposeAsync();
+        Assert.Equal(DisconnectReason.ServerDisconnect, client.Disconnected.Next().Reason);
+    }
+
+    [Fact]
     public async Task Heartbeat_timeout_frees_the_session_on_the_injected_clock()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);

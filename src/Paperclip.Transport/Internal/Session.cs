@@ -720,19 +720,25 @@ internal abstract class Session
 
     private void SendDisconnect(DisconnectReason reason)
     {
-        var header = PacketHeader.Create(PacketType.Error, IsEncrypted ? PacketFlags.Encrypted : PacketFlags.None, NextSequence());
-        header.Error = ErrorCode.Of(reason);
-        Span<byte> datagram = stackalloc byte[64];
+        var sequence = NextSequence();
+        Span<byte> datagram = stackalloc byte[DisconnectSize];
         lock (_flushLock)
         {
             for (var i = 0; i < DisconnectRepeats; i++)
-            {
-                header.PacketNumber = IsEncrypted ? _nextPacketNumber++ : 0;
-                var length = PacketWriter.WriteHeader(datagram, header);
-                if (IsEncrypted)
-                    length = _sender!.Seal(datagram, length, 0, header.PacketNumber);
-                SendDatagram(datagram[..length]);
-            }
+                SendDatagram(datagram[..WriteDisconnect(datagram, reason, sequence, _sender, _sender is null ? 0 : _nextPacketNumber++)]);
         }
+    }
+
+    /// <summary>Room for a DISCONNECT datagram, sealed or not.</summary>
+    public const int DisconnectSize = 32;
+
+    /// <summary>Writes an ERROR DISCONNECT / <paramref name="reason"/> datagram, sealed when a sender is given.</summary>
+    public static int WriteDisconnect(Span<byte> datagram, DisconnectReason reason, ushort sequence, PacketProtection? sender, ulong packetNumber)
+    {
+        var header = PacketHeader.Create(PacketType.Error, sender is null ? PacketFlags.None : PacketFlags.Encrypted, sequence);
+        header.Error = ErrorCode.Of(reason);
+        header.PacketNumber = packetNumber;
+        var length = PacketWriter.WriteHeader(datagram, header);
+        return sender is null ? length : sender.Seal(datagram, length, 0, packetNumber);
     }
 }
