@@ -19,8 +19,6 @@ public enum DropReason
     Duplicate,
     /// <summary>Its fragment set was inconsistent or over the reassembly caps.</summary>
     Reassembly,
-    /// <summary>Larger than the maximum datagram size.</summary>
-    Oversized,
 }
 
 /// <summary>

@@ -38,6 +38,32 @@ public sealed class MessagingTests
     }
 
     [Fact]
+    public async Task Corrupted_checksummed_message_is_refused_reported_and_resent()
+    {
+        await using var server = ServerHarness.Start(o => o.EncryptionPolicy = EncryptionPolicy.Optional);
+        var corrupted = 0;
+        await using var relay = new TamperingRelay(server.EndPoint, (datagram, toServer) =>
+        {
+            // Flip the last byte of the first plaintext DEFAULT|RELIABLE|CHECKSUM the client sends.
+            if (toServer && datagram[0] == 0x03 && Interlocked.CompareExchange(ref corrupted, 1, 0) == 0)
+                datagram[^1] ^= 0xFF;
+            return datagram;
+        });
+        var account = TestPki.Account(14, server.Validator);
+        await using var client = new ClientHarness(new PaperclipClient(TestPki.Shared.ClientOptions(account, o => o.EncryptionPolicy = EncryptionPolicy.Optional)));
+        await client.Client.ConnectAsync(relay.EndPoint, Token).WaitAsync(Wait.Timeout, Token);
+
+        client.Client.Send("checked"u8, PacketFlags.Reliable | PacketFlags.Checksum);
+        Assert.Equal("checked"u8.ToArray(), server.Received.Next().Data);
+        Assert.Equal(1, corrupted);
+        var error = client.Errors.Next();
+        Assert.Equal(ErrorCode.Of(PacketError.Checksum), error.Code);
+        Assert.IsType<ChecksumException>(error.ToException());
+        Assert.Equal(1, server.Joined.Next().Statistics.Dropped(DropReason.Checksum));
+        Assert.True(client.Client.Statistics.Retransmissions >= 1);
+    }
+
+    [Fact]
     public async Task Message_of_200_KB_is_fragmented_and_reassembled()
     {
         await using var server = ServerHarness.Start();
