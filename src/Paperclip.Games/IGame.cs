@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Logging;
+
+namespace Paperclip.Games;
+
+/// <summary>
+/// A game that lobbies can run. The lobby host finds games by <see cref="Id"/>, which matches the
+/// game's row in the backend's catalogue: adding a game is one class and one catalogue row.
+/// </summary>
+public interface IGame
+{
+    /// <summary>The catalogue id.</summary>
+    long Id { get; }
+
+    /// <summary>The catalogue name.</summary>
+    string Name { get; }
+
+    /// <summary>Starts the game logic of one lobby.</summary>
+    IGameSession CreateSession(GameLobbyContext lobby);
+}
+
+/// <summary>What a game session knows of its lobby.</summary>
+/// <param name="LobbyId">The lobby id.</param>
+/// <param name="MaxPlayers">The game's capacity (the lobby host enforces it).</param>
+/// <param name="TimeProvider">The clock.</param>
+/// <param name="Logger">A logger for the session.</param>
+public sealed record GameLobbyContext(long LobbyId, int MaxPlayers, TimeProvider TimeProvider, ILogger Logger);
+
+/// <summary>A player connected to a lobby's game server.</summary>
+public interface IGamePlayer
+{
+    /// <summary>The account id, from the player's certificate.</summary>
+    long AccountId { get; }
+
+    /// <summary>The username, from the player's certificate.</summary>
+    string Username { get; }
+
+    /// <summary>Sends a RELIABLE message to the player.</summary>
+    void Send(ReadOnlySpan<byte> message);
+
+    /// <summary>Sends the player an ERROR packet with a readable explanation (at most 256 UTF-8 bytes); the session goes on.</summary>
+    void SendError(string message);
+}
+
+/// <summary>
+/// The game logic of one lobby. The lobby host calls it from its network threads, one call at a
+/// time per session is NOT guaranteed: implementations synchronise themselves.
+/// </summary>
+public interface IGameSession : IDisposable
+{
+    /// <summary>A player completed the handshake with the lobby's server.</summary>
+    void PlayerJoined(IGamePlayer player);
+
+    /// <summary>A player disconnected or timed out.</summary>
+    void PlayerLeft(IGamePlayer player);
+
+    /// <summary>A player sent a message.</summary>
+    void MessageReceived(IGamePlayer player, ReadOnlySpan<byte> message);
+}
