@@ -41,6 +41,12 @@ public sealed class PaperclipConnection
     /// <exception cref="ObjectDisposedException">The session has ended.</exception>
     public void Send(ReadOnlySpan<byte> data, PacketFlags flags = PacketFlags.Reliable) => Session.Send(data, flags);
 
+    /// <summary>
+    /// Sends the client an ERROR packet that does not end the session (e.g. PACKET / DATA for a
+    /// game message it cannot accept), with a readable explanation of at most 256 UTF-8 bytes.
+    /// </summary>
+    public void SendError(ErrorCode code, string message) => Session.SendError(code, message);
+
     /// <summary>Ends the session, telling the client (DISCONNECT / SERVER_DISCONNECT).</summary>
     public void Disconnect() => Session.Close(DisconnectReason.ServerDisconnect, notifyPeer: true, "disconnected by the server");
 

@@ -64,6 +64,22 @@ public sealed class MessagingTests
     }
 
     [Fact]
+    public async Task Server_error_with_text_reaches_the_client_and_the_session_goes_on()
+    {
+        await using var server = ServerHarness.Start();
+        await using var client = await server.ConnectAsync(15);
+        var connection = server.Joined.Next();
+        connection.SendError(ErrorCode.Of(PacketError.Data), "bad move: " + new string('é', 300));
+
+        var error = client.Errors.Next();
+        Assert.Equal(ErrorCode.Of(PacketError.Data), error.Code);
+        Assert.StartsWith("bad move: éé", error.Text, StringComparison.Ordinal);
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(error.Text), 250, 256);
+        client.Client.Send("still connected"u8);
+        Assert.Equal("still connected"u8.ToArray(), server.Received.Next().Data);
+    }
+
+    [Fact]
     public async Task Message_of_200_KB_is_fragmented_and_reassembled()
     {
         await using var server = ServerHarness.Start();

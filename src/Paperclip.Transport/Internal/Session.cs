@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Text;
+using System.Text.Unicode;
 using Paperclip.Protocol;
 using Paperclip.Protocol.Crypto;
 
@@ -149,6 +150,19 @@ internal abstract class Session
         }
         Statistics.MessagesSent++;
         RequestFlush();
+    }
+
+    /// <summary>Queues an ERROR with a UTF-8 explanation cut to 256 bytes (on a character boundary).</summary>
+    public void SendError(ErrorCode code, string message)
+    {
+        if (code.Major == ErrorMajor.Disconnect)
+            throw new ArgumentException("End a session with Close, not with a DISCONNECT error.", nameof(code));
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        Span<byte> text = stackalloc byte[ProtocolConstants.MaxErrorTextSize];
+        Utf8.FromUtf16(message, text, out _, out var written, replaceInvalidSequences: true, isFinalBlock: false);
+        var header = PacketHeader.Create(PacketType.Error, PacketFlags.None, 0);
+        header.Error = code;
+        QueueControl(header, text[..written]);
     }
 
     /// <summary>Queues a control message (ACK-less HEARTBEAT or ERROR), sealed when keys exist.</summary>
