@@ -241,6 +241,11 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
                 FailHandshake(handshake, ConnectionError.CertificateInvalid, "certificate or signature invalid");
                 return;
             }
+            if (Options.Admission is { } admission && !admission(identity))
+            {
+                FailHandshake(handshake, ConnectionError.NoSpace, "not admitted");
+                return;
+            }
             Interlocked.Increment(ref Statistics._keyAgreements);
             using var ephemeral = EphemeralKey.Generate();
             var sharedSecret = new byte[EphemeralKey.SharedSecretSize];

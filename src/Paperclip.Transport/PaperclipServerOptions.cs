@@ -29,6 +29,12 @@ public sealed class PaperclipServerOptions : PaperclipOptions
     /// <summary>Checks client certificates. Required.</summary>
     public ICertificateValidator? CertificateValidator { get; set; }
 
+    /// <summary>
+    /// Optional: decides whether a client whose certificate checked out may join now (a lobby's
+    /// reservations, bans). Called before key agreement; false answers CONNECTION / NO_SPACE.
+    /// </summary>
+    public Func<ClientIdentity, bool>? Admission { get; set; }
+
     /// <summary>Connected clients at most; more get CONNECTION / NO_SPACE. Default 1024.</summary>
     public int MaxClients { get; set; } = 1024;
 

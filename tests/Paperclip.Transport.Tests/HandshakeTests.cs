@@ -155,6 +155,17 @@ public sealed class HandshakeTests
     }
 
     [Fact]
+    public async Task Admission_refusal_answers_NO_SPACE()
+    {
+        await using var server = ServerHarness.Start(options => options.Admission = identity => identity.AccountId != 23);
+        await using var admitted = await server.ConnectAsync(22);
+        var account = TestPki.Account(23, server.Validator);
+        await using var refused = new PaperclipClient(TestPki.Shared.ClientOptions(account));
+        await Assert.ThrowsAsync<NoSpaceException>(() => refused.ConnectAsync(server.EndPoint, Token).WaitAsync(Wait.Timeout, Token));
+        Assert.Equal(1, server.Server.Statistics.KeyAgreements);
+    }
+
+    [Fact]
     public async Task Silent_server_times_out_the_handshake()
     {
         using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
