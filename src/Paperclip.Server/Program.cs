@@ -1,4 +1,5 @@
 using Paperclip.Backend;
+using Paperclip.GameHost;
 using Paperclip.Server;
 using Serilog;
 
@@ -6,6 +7,7 @@ DotEnvFile.Load(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPaperclipBackend();
+builder.AddPaperclipGameHost();
 builder.Services.AddSerilog((services, logger) => ServerLogging.Configure(logger, builder.Configuration, services));
 
 var app = builder.Build();

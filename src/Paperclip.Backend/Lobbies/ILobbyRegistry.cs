@@ -58,7 +58,11 @@ public interface ILobbyRegistry
 /// </summary>
 public interface ILobbyServerHost
 {
-    /// <summary>Starts the game server of <paramref name="lobby"/> on <see cref="LobbyAddress.Port"/>; throws to refuse (the API answers 503).</summary>
+    /// <summary>
+    /// Starts the game server of <paramref name="lobby"/> on <see cref="LobbyAddress.Port"/>. Throws
+    /// <see cref="LobbyPortUnavailableException"/> when another program holds the port (the registry
+    /// then tries another), anything else to refuse (the API answers 503).
+    /// </summary>
     ValueTask StartAsync(LobbySnapshot lobby, CancellationToken cancellationToken);
 
     /// <summary>Stops the game server of a removed lobby (its clients are sent SERVER_DISCONNECT).</summary>

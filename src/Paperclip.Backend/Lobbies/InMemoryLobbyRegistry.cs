@@ -10,6 +10,7 @@ namespace Paperclip.Backend.Lobbies;
 /// </summary>
 public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
 {
+    private const int MaxStartAttempts = 16;
     private readonly Lock _lock = new();
     private readonly SortedDictionary<long, Lobby> _lobbies = [];
     private readonly Queue<int> _freePorts = new();
@@ -78,8 +79,7 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
             snapshot = CreateLocked(game, accountId, _time.GetUtcNow());
         }
 
-        await StartAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        return snapshot;
+        return await StartAsync(snapshot, accountId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -112,8 +112,7 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
             snapshot = CreateLocked(game, accountId, now);
         }
 
-        await StartAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        return new LobbyAssignment(snapshot, Created: true);
+        return new LobbyAssignment(await StartAsync(snapshot, accountId, cancellationToken).ConfigureAwait(false), Created: true);
     }
 
     /// <inheritdoc />
@@ -237,24 +236,38 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
         }
     }
 
-    private async ValueTask StartAsync(LobbySnapshot snapshot, CancellationToken cancellationToken)
+    // Starts the lobby's game server. A port another program holds costs this lobby, not the
+    // caller: a new lobby on the next free port is tried instead.
+    private async ValueTask<LobbySnapshot> StartAsync(LobbySnapshot snapshot, long accountId, CancellationToken cancellationToken)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await _host.StartAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            lock (_lock)
+            try
             {
-                if (_lobbies.TryGetValue(snapshot.LobbyId, out var lobby))
+                await _host.StartAsync(snapshot, cancellationToken).ConfigureAwait(false);
+                return snapshot;
+            }
+            catch (Exception ex)
+            {
+                lock (_lock)
                 {
-                    RemoveLocked(lobby);
+                    if (_lobbies.TryGetValue(snapshot.LobbyId, out var lobby))
+                    {
+                        RemoveLocked(lobby);
+                    }
+                }
+
+                LogStartFailed(_logger, ex, snapshot.LobbyId, snapshot.Address.Port);
+                if (ex is not LobbyPortUnavailableException || attempt == MaxStartAttempts)
+                {
+                    throw new LobbyCapacityException($"The game server of lobby {snapshot.LobbyId} did not start.", ex);
                 }
             }
 
-            LogStartFailed(_logger, ex, snapshot.LobbyId, snapshot.Address.Port);
-            throw new LobbyCapacityException($"The game server of lobby {snapshot.LobbyId} did not start.", ex);
+            lock (_lock)
+            {
+                snapshot = CreateLocked(snapshot.Game, accountId, _time.GetUtcNow());
+            }
         }
     }
 

@@ -63,3 +63,25 @@ public sealed class LobbyCapacityException : Exception
     {
     }
 }
+
+/// <summary>A lobby's port is held by another program: the registry tries the next free port.</summary>
+public sealed class LobbyPortUnavailableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public LobbyPortUnavailableException()
+        : this("The lobby's port is in use.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public LobbyPortUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public LobbyPortUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Paperclip.Backend.Lobbies;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Paperclip.Backend.Tests.Infrastructure;
@@ -93,6 +95,8 @@ public sealed class PaperclipFactory : WebApplicationFactory<Program>
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<TimeProvider>(Time);
+            // These tests cover the REST contract and the registry; game servers have their own tests.
+            services.Replace(ServiceDescriptor.Singleton<ILobbyServerHost, NullLobbyServerHost>());
             services.AddTransient<IStartupFilter, RemoteAddressStartupFilter>();
         });
     }

@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using BackendOptions = Paperclip.Backend.PaperclipOptions;
+using Paperclip.Backend.Lobbies;
+using Paperclip.Backend.Security;
+using Paperclip.Games;
+using Paperclip.Protocol;
+using Paperclip.Transport;
+
+namespace Paperclip.GameHost;
+
+/// <summary>
+/// Runs every lobby as a Paperclip server on its own UDP port, in the backend's process: the
+/// server certificate is signed by the backend's server key, players are checked against the
+/// database, members are the accounts whose handshake completed, and the lobby's game (found by
+/// game id among the registered <see cref="IGame"/>s) gets their joins, leaves and messages.
+/// Stopping the host (backend shutdown) tells every player SERVER_DISCONNECT.
+/// </summary>
+public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedService, IAsyncDisposable
+{
+    private static readonly TimeSpan CertificateValidity = TimeSpan.FromDays(30);
+    private readonly ConcurrentDictionary<long, RunningLobby> _lobbies = new();
+    private readonly Dictionary<long, IGame> _games;
+    private readonly IServiceProvider _services;
+    private readonly ServerKeyService _serverKey;
+    private readonly DatabaseCertificateValidator _validator;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly IPAddress _bindAddress;
+
+    /// <summary>Creates the host; lobbies start as the registry creates them.</summary>
+    public LobbyGameServerHost(IEnumerable<IGame> games, IServiceProvider services, ServerKeyService serverKey,
+        DatabaseCertificateValidator validator, TimeProvider time, IOptions<BackendOptions> options, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _games = games.ToDictionary(g => g.Id);
+        _services = services;
+        _serverKey = serverKey;
+        _validator = validator;
+        _time = time;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<LobbyGameServerHost>();
+        // Lobbies listen where they are reached: the public host when it is an address, else everywhere.
+        _bindAddress = IPAddress.TryParse(options.Value.Lobbies.PublicHost, out var address) ? address : IPAddress.IPv6Any;
+    }
+
+    // The registry depends on this host, and this host reports members to the registry.
+    private ILobbyRegistry Registry => _services.GetRequiredService<ILobbyRegistry>();
+
+    /// <summary>The lobbies running now.</summary>
+    public int RunningCount => _lobbies.Count;
+
+    /// <inheritdoc />
+    public ValueTask StartAsync(LobbySnapshot lobby, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lobby);
+        if (!_games.TryGetValue(lobby.Game.Id, out var game))
+            throw new InvalidOperationException($"No game server is installed for game {lobby.Game.Id} ({lobby.Game.Name}).");
+
+        var lobbyId = lobby.LobbyId;
+        var privateKey = _serverKey.ExportPrivateKey();
+        var server = new PaperclipServer(new PaperclipServerOptions
+        {
+            ListenEndPoint = new IPEndPoint(_bindAddress, lobby.Address.Port),
+            Certificate = _serverKey.CreateCertificate(_time.GetUtcNow().AddMinutes(-5), CertificateValidity),
+            PrivateKey = privateKey,
+            CertificateValidator = _validator,
+            MaxClients = lobby.Size,
+            Admission = identity => CanJoin(lobbyId, identity.AccountId),
+            TimeProvider = _time,
+        }, _loggers.CreateLogger<PaperclipServer>());
+        var session = game.CreateSession(new GameLobbyContext(lobbyId, lobby.Size, _time, _loggers.CreateLogger(game.GetType())));
+        var running = new RunningLobby(server, session, privateKey);
+
+        server.ClientJoined += (_, e) => OnJoined(lobbyId, running, e.Connection);
+        server.ClientLeft += (_, e) => OnLeft(lobbyId, running, e.Connection!);
+        server.DataReceived += (connection, data, _) =>
+        {
+            if (running.Players.TryGetValue(connection, out var player))
+                running.Session.MessageReceived(player, data);
+        };
+        try
+        {
+            server.Start();
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            session.Dispose();
+            privateKey.Dispose();
+            throw new LobbyPortUnavailableException($"UDP port {lobby.Address.Port} is in use.", e);
+        }
+        catch
+        {
+            session.Dispose();
+            privateKey.Dispose();
+            throw;
+        }
+        _lobbies[lobbyId] = running;
+        LogLobbyStarted(_logger, lobbyId, game.Name, server.LocalEndPoint);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask StopAsync(long lobbyId, CancellationToken cancellationToken)
+    {
+        if (_lobbies.TryRemove(lobbyId, out var running))
+        {
+            await running.DisposeAsync().ConfigureAwait(false);
+            LogLobbyStopped(_logger, lobbyId);
+        }
+    }
+
+    Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    async Task IHostedService.StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
+
+    /// <summary>Stops every lobby: their players are told SERVER_DISCONNECT.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var lobbyId in _lobbies.Keys)
+            await StopAsync(lobbyId, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private bool CanJoin(long lobbyId, long accountId) =>
+        Registry.GetLobby(lobbyId) is { } lobby
+        && (lobby.Reservations.Contains(accountId) || lobby.Members.Contains(accountId) || lobby.HasSpace);
+
+    private void OnJoined(long lobbyId, RunningLobby running, PaperclipConnection connection)
+    {
+        // Admission checked before the handshake; a place taken meanwhile by a reservation loses here.
+        if (!Registry.MemberJoined(lobbyId, connection.AccountId))
+        {
+            connection.SendError(ErrorCode.Of(ConnectionError.NoSpace), "This lobby is full.");
+            connection.Disconnect();
+            return;
+        }
+        var player = new GamePlayer(connection);
+        running.Players[connection] = player;
+        running.Session.PlayerJoined(player);
+    }
+
+    private void OnLeft(long lobbyId, RunningLobby running, PaperclipConnection connection)
+    {
+        if (!running.Players.TryRemove(connection, out var player))
+            return;
+        // A player whose session was replaced by a newer one from the same account stays a member.
+        if (!running.Players.Keys.Any(c => c.AccountId == connection.AccountId))
+            Registry.MemberLeft(lobbyId, connection.AccountId);
+        running.Session.PlayerLeft(player);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lobby {LobbyId} ({Game}) listening on {EndPoint}")]
+    private static partial void LogLobbyStarted(ILogger logger, long lobbyId, string game, IPEndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lobby {LobbyId} stopped")]
+    private static partial void LogLobbyStopped(ILogger logger, long lobbyId);
+
+    private sealed class RunningLobby(PaperclipServer server, IGameSession session, AsymmetricAlgorithm privateKey) : IAsyncDisposable
+    {
+        public PaperclipServer Server { get; } = server;
+
+        public IGameSession Session { get; } = session;
+
+        public ConcurrentDictionary<PaperclipConnection, GamePlayer> Players { get; } = new();
+
+        public async ValueTask DisposeAsync()
+        {
+            await Server.DisposeAsync().ConfigureAwait(false);
+            Session.Dispose();
+            privateKey.Dispose();
+        }
+    }
+}
