@@ -34,6 +34,8 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly IPAddress _bindAddress;
+    private ILobbyRegistry? _registry;
+    private volatile bool _stopping;
 
     /// <summary>Creates the host; lobbies start as the registry creates them.</summary>
     public LobbyGameServerHost(IEnumerable<IGame> games, IServiceProvider services, ServerKeyService serverKey,
@@ -51,8 +53,9 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         _bindAddress = IPAddress.TryParse(options.Value.Lobbies.PublicHost, out var address) ? address : IPAddress.IPv6Any;
     }
 
-    // The registry depends on this host, and this host reports members to the registry.
-    private ILobbyRegistry Registry => _services.GetRequiredService<ILobbyRegistry>();
+    // The registry depends on this host, and this host reports members to the registry: resolved
+    // at the first lobby start, which the registry itself makes.
+    private ILobbyRegistry Registry => _registry ??= _services.GetRequiredService<ILobbyRegistry>();
 
     /// <summary>The lobbies running now.</summary>
     public int RunningCount => _lobbies.Count;
@@ -64,6 +67,7 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         if (!_games.TryGetValue(lobby.Game.Id, out var game))
             throw new InvalidOperationException($"No game server is installed for game {lobby.Game.Id} ({lobby.Game.Name}).");
 
+        _ = Registry;
         var lobbyId = lobby.LobbyId;
         var privateKey = _serverKey.ExportPrivateKey();
         var server = new PaperclipServer(new PaperclipServerOptions
@@ -124,6 +128,7 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     /// <summary>Stops every lobby: their players are told SERVER_DISCONNECT.</summary>
     public async ValueTask DisposeAsync()
     {
+        _stopping = true;
         foreach (var lobbyId in _lobbies.Keys)
             await StopAsync(lobbyId, CancellationToken.None).ConfigureAwait(false);
     }
@@ -150,8 +155,9 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     {
         if (!running.Players.TryRemove(connection, out var player))
             return;
-        // A player whose session was replaced by a newer one from the same account stays a member.
-        if (!running.Players.Keys.Any(c => c.AccountId == connection.AccountId))
+        // A player whose session was replaced by a newer one from the same account stays a member;
+        // at shutdown the registry goes with the process.
+        if (!_stopping && !running.Players.Keys.Any(c => c.AccountId == connection.AccountId))
             Registry.MemberLeft(lobbyId, connection.AccountId);
         running.Session.PlayerLeft(player);
     }
