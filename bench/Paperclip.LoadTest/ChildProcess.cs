@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Paperclip.LoadTest;
+
+/// <summary>
+/// This program again, as the client side of a scenario (<c>child …</c>), so the parent's CPU is the
+/// server's alone. The child reports on stdout, one line per event; its stderr is forwarded.
+/// </summary>
+internal sealed class ChildProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly BlockingCollection<string> _lines = [];
+
+    private ChildProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+                _lines.Add(line);
+        };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+                Console.Error.WriteLine("  [clients] " + line);
+        };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public static ChildProcess Start(IEnumerable<string> arguments)
+    {
+        var path = Environment.ProcessPath ?? throw new InvalidOperationException("No process path.");
+        var info = new ProcessStartInfo(path)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        // Started as `dotnet Paperclip.LoadTest.dll`: the child needs the assembly path too.
+        if (Path.GetFileNameWithoutExtension(path).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+            info.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
+        info.ArgumentList.Add("child");
+        foreach (var argument in arguments)
+            info.ArgumentList.Add(argument);
+        return new ChildProcess(Process.Start(info) ?? throw new InvalidOperationException("The client process did not start."));
+    }
+
+    /// <summary>The next line starting with <paramref name="prefix"/> (others are echoed), or an exception after the timeout.</summary>
+    public string WaitFor(string prefix, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            var left = (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+            if (left <= 0 || !_lines.TryTake(out var line, (int)Math.Min(left, 200)))
+            {
+                if (left <= 0)
+                    throw new TimeoutException($"The client process did not report '{prefix}' within {timeout.TotalSeconds} s.");
+                if (_process.HasExited && _lines.Count == 0)
+                    throw new InvalidOperationException($"The client process exited ({_process.ExitCode}) before reporting '{prefix}'.");
+                continue;
+            }
+            if (line.StartsWith(prefix, StringComparison.Ordinal))
+                return line[prefix.Length..].Trim();
+            if (line.StartsWith("ERROR", StringComparison.Ordinal))
+                throw new InvalidOperationException("The client process failed: " + line);
+            Console.Error.WriteLine("  [clients] " + line);
+        }
+    }
+
+    /// <summary>Waits for the child to exit; kills it after <paramref name="timeout"/>.</summary>
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+            _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+        _lines.Dispose();
+    }
+}
