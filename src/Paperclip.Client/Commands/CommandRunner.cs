@@ -73,6 +73,8 @@ internal static class CommandRunner
         catch (Exception e) when (e is not (OutOfMemoryException or StackOverflowException))
         {
             await error.WriteLineAsync(ErrorMessages.Describe(e)).ConfigureAwait(false);
+            if (Environment.GetEnvironmentVariable("PAPERCLIP_DEBUG") is "1" or "true")
+                await error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
             return Failed;
         }
     }

@@ -27,6 +27,7 @@ internal static class ErrorMessages
         AccountKeyException e => e.Message,
         PaperclipException e => $"The game server refused the connection: {e.Message}",
         UsageException e => e.Message,
+        WaitTimeoutException e => e.Message,
         OperationCanceledException => "Cancelled.",
         _ => $"Unexpected error: {exception.Message}",
     };

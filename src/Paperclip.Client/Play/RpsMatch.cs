@@ -55,8 +55,9 @@ public sealed class RpsMatch : IAsyncDisposable
     private readonly RpsMatchOptions _options;
     private readonly Channel<MatchEvent> _events = Channel.CreateUnbounded<MatchEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Queue<MatchEvent> _stash = new();
-    private Exception? _refusal;
-    private Exception? _ended;
+    private readonly TaskCompletionSource _endedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile Exception? _refusal;
+    private volatile Exception? _ended;
     private bool _opponentPresent;
     private int _disposed;
 
@@ -254,7 +255,20 @@ public sealed class RpsMatch : IAsyncDisposable
 
     private async Task<bool> HasOpponentAsync(CancellationToken cancellationToken)
     {
-        var lobbies = await _api.GetLobbiesAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<LobbySummary> lobbies;
+        try
+        {
+            lobbies = await _api.GetLobbiesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ServerUnreachableException or PaperclipApiException)
+        {
+            // A server shutting down stops its game servers (SERVER_DISCONNECT) while its HTTP side
+            // goes: when that news is on its way, it is the better explanation.
+            if (_ended is null)
+                await Task.WhenAny(_endedSignal.Task, Task.Delay(_options.PollInterval * 2, cancellationToken)).ConfigureAwait(false);
+            ThrowIfEnded();
+            throw;
+        }
         var lobby = lobbies.FirstOrDefault(l => l.LobbyId == Lobby.LobbyId);
         return lobby is not null && lobby.Members >= Math.Max(2, lobby.Size);
     }
@@ -332,6 +346,7 @@ public sealed class RpsMatch : IAsyncDisposable
         _ended = _refusal ?? new MatchEndedException(e.Reason, e.Text);
         _events.Writer.TryWrite(new MatchEvent(EventKind.Ended, null, e.Text));
         _events.Writer.TryComplete();
+        _endedSignal.TrySetResult();
     }
 
     private enum EventKind
