@@ -158,13 +158,16 @@ public sealed class RpsMatch : IAsyncDisposable
                 Handle(_stash.Dequeue());
             if (await HasOpponentAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (!_opponentPresent || announced)
+                if (!_opponentPresent)
                     Raise(MatchStatus.OpponentPresent);
                 _opponentPresent = true;
                 return;
             }
             if (_opponentPresent)
+            {
+                Score = OtherScore = 0; // the game's scores belong to the pairing
                 Raise(MatchStatus.OpponentLeft);
+            }
             _opponentPresent = false;
             if (!announced)
                 Raise(MatchStatus.WaitingForOpponent);
@@ -225,8 +228,7 @@ public sealed class RpsMatch : IAsyncDisposable
                         return Record(late.Result!);
                     Handle(late);
                 }
-                _opponentPresent = true;
-                Score = OtherScore = 0;
+                _opponentPresent = true; // announce the departure
                 await WaitForOpponentAsync(cancellationToken).ConfigureAwait(false);
                 break; // send the hand again
             }
