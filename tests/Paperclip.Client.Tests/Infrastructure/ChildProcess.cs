@@ -157,7 +157,11 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Asks it to stop as Ctrl+C or a service manager would (SIGTERM).</summary>
     public void Terminate()
     {
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+        // The shell's own kill: no dependency on a kill binary being installed.
+        using var kill = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "kill -TERM \"$0\"", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        {
+            UseShellExecute = false,
+        });
         kill?.WaitForExit(5000);
     }
 
