@@ -154,6 +154,42 @@ public sealed partial class PlayTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(1, matchA.Rounds);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task When_the_opponent_leaves_the_hand_is_played_against_the_next_one()
+    {
+        var names = new[] { ServerFixture.NewName("Luigi"), ServerFixture.NewName("Daisy"), ServerFixture.NewName("Toad") };
+        foreach (var name in names)
+            await fixture.Server.RegisterAsync(name, Password);
+        var token = TestContext.Current.CancellationToken;
+        using var api1 = await LoginAsync(names[0]);
+        using var api2 = await LoginAsync(names[1]);
+        using var api3 = await LoginAsync(names[2]);
+        var lobby = await api1.CreateLobbyAsync("RPS", token);
+        await using var stayer = await RpsMatch.JoinAsync(api1, lobby, Password, cancellationToken: token);
+        var leaver = await RpsMatch.JoinAsync(api2, lobby, Password, cancellationToken: token);
+        var left = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waitingForMove = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        stayer.StatusChanged += (_, status) =>
+        {
+            if (status == MatchStatus.OpponentLeft)
+                left.TrySetResult();
+            if (status == MatchStatus.WaitingForOtherChoice)
+                waitingForMove.TrySetResult();
+        };
+
+        var round = stayer.PlayAsync(Choice.Rock, token);
+        await waitingForMove.Task.WaitAsync(Wait, token);
+        await leaver.DisposeAsync();
+        await left.Task.WaitAsync(Wait, token);
+
+        await using var newcomer = await RpsMatch.JoinAsync(api3, lobby, Password, cancellationToken: token);
+        var theirs = await newcomer.PlayAsync(Choice.Paper, token).WaitAsync(Wait, token);
+        var mine = await round.WaitAsync(Wait, token);
+        Assert.Equal((int)Outcome.Lose, mine.Outcome);
+        Assert.Equal((int)Outcome.Win, theirs.Outcome);
+        Assert.Equal((0, 1), (stayer.Score, stayer.OtherScore));
+    }
+
     private async Task<PaperclipApi> LoginAsync(string user)
     {
         var api = new PaperclipApi(fixture.Server.Address);

@@ -230,6 +230,8 @@ public sealed class RpsMatch : IAsyncDisposable
                 }
                 _opponentPresent = true; // announce the departure
                 await WaitForOpponentAsync(cancellationToken).ConfigureAwait(false);
+                if (_stash.TryPeek(out var stashed) && stashed.Kind == EventKind.Result)
+                    return Record(_stash.Dequeue().Result!); // it came after all: the hand was not lost
                 break; // send the hand again
             }
         }
