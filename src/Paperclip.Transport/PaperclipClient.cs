@@ -20,7 +20,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly EventQueue _events;
     private readonly Lock _handshakeLock = new();
-    private readonly Action<PaperclipClient, ReadOnlySpan<byte>, PacketFlags> _raiseData;
+    private readonly Action<object, ReadOnlySpan<byte>, PacketFlags> _raiseData;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private UdpTransport? _transport;
     private ClientSession? _session;
@@ -46,7 +46,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         Clock = new Clock(options.TimeProvider);
         _logger = logger ?? NullLogger<PaperclipClient>.Instance;
         _events = new EventQueue(options.EventDelivery);
-        _raiseData = static (client, data, flags) => client.DataReceived?.Invoke(data, flags);
+        _raiseData = static (client, data, flags) => ((PaperclipClient)client).DataReceived?.Invoke(data, flags);
     }
 
     /// <summary>The server sent a message (on the receive thread, or from <see cref="Poll"/>).</summary>

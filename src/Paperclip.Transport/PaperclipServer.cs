@@ -23,7 +23,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     private readonly CookieProtector _cookies;
     private readonly ReassemblyBudget _reassemblyBudget;
     private readonly Lock _signingLock = new();
-    private readonly Action<PaperclipConnection, ReadOnlySpan<byte>, PacketFlags> _raiseData;
+    private readonly Action<object, ReadOnlySpan<byte>, PacketFlags> _raiseData;
     private readonly CancellationTokenSource _stopping = new();
     private UdpTransport? _transport;
     private long _authWindowStartMs;
@@ -42,7 +42,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         _events = new EventQueue(options.EventDelivery);
         _cookies = new CookieProtector(options.TimeProvider, options.CookieLifetime);
         _reassemblyBudget = new ReassemblyBudget(options.MaxReassemblyBytes);
-        _raiseData = (connection, data, flags) => DataReceived?.Invoke(connection, data, flags);
+        _raiseData = (connection, data, flags) => DataReceived?.Invoke((PaperclipConnection)connection, data, flags);
     }
 
     /// <summary>A client sent a message (on the receive thread, or from <see cref="Poll"/>).</summary>

@@ -14,9 +14,8 @@ internal sealed class EventQueue(EventDelivery delivery)
 
     public bool IsPolled => delivery == EventDelivery.Polled;
 
-    /// <summary>A message: raised now, or copied and queued.</summary>
-    public void Message<TState>(TState state, ReadOnlySpan<byte> data, PacketFlags flags, Action<TState, ReadOnlySpan<byte>, PacketFlags> raise)
-        where TState : class
+    /// <summary>A message: raised now, or copied and queued. <paramref name="raise"/> is a cached delegate, so nothing is allocated per message.</summary>
+    public void Message(object state, ReadOnlySpan<byte> data, PacketFlags flags, Action<object, ReadOnlySpan<byte>, PacketFlags> raise)
     {
         if (!IsPolled)
         {
@@ -25,7 +24,7 @@ internal sealed class EventQueue(EventDelivery delivery)
         }
         var copy = new PooledBuffer(data.Length);
         data.CopyTo(copy.Span);
-        _queue.Enqueue(new Pending(state, copy, flags, (s, d, f) => raise((TState)s, d, f), null));
+        _queue.Enqueue(new Pending(state, copy, flags, raise, null));
     }
 
     /// <summary>Any other event: raised now, or queued.</summary>

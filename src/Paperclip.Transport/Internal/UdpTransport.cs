@@ -24,7 +24,7 @@ internal interface IDatagramHandler
 }
 
 /// <summary>
-/// One UDP socket with one receive loop (<c>ReceiveFromAsync</c> into a reused buffer and
+/// One UDP socket with one receive loop (a thread receiving into a reused buffer and
 /// <see cref="SocketAddress"/>), one flusher thread that coalesces and sends what sessions
 /// queued, and one timer for retransmissions, heartbeats and timeouts. No thread per peer.
 /// </summary>
@@ -39,7 +39,7 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
     private readonly SemaphoreSlim _flushSignal = new(0);
     private readonly Thread _flusher;
     private ITimer? _timer;
-    private Task? _receiveLoop;
+    private readonly Thread _receiver;
     private int _flushSignaled;
     private int _ticking;
 
@@ -57,6 +57,7 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
         _socket.Bind(bindTo);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         _flusher = new Thread(FlushLoop) { IsBackground = true, Name = $"Paperclip flusher {LocalEndPoint}" };
+        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"Paperclip receiver {LocalEndPoint}" };
     }
 
     public IPEndPoint LocalEndPoint { get; }
@@ -72,7 +73,7 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
     public void Start()
     {
         _flusher.Start();
-        _receiveLoop = Task.Run(ReceiveLoopAsync);
+        _receiver.Start();
         _timer = Clock.Provider.CreateTimer(_ => Tick(), null, _options.TimerResolution, _options.TimerResolution);
     }
 
@@ -123,24 +124,26 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
         }
     }
 
-    private async Task ReceiveLoopAsync()
+    // A blocking receive on a dedicated thread: the kernel wakes this thread directly, where an
+    // awaited ReceiveFromAsync costs an epoll wake-up and a thread-pool hop per datagram (the
+    // profile in docs/performance.md: most of an idle-ish server's CPU went there).
+    private void ReceiveLoop()
     {
         // One byte more than the largest datagram accepted, to recognise oversized ones.
         var buffer = GC.AllocateArray<byte>(_options.MaxDatagramSize + 1, pinned: true);
         var from = new SocketAddress(_socket.AddressFamily);
-        var token = _stopping.Token;
-        while (!token.IsCancellationRequested)
+        while (!_stopping.IsCancellationRequested)
         {
             int received;
             try
             {
-                received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, from, token).ConfigureAwait(false);
+                received = _socket.ReceiveFrom(buffer, SocketFlags.None, from);
             }
-            catch (OperationCanceledException)
+            catch (ObjectDisposedException)
             {
                 return;
             }
-            catch (ObjectDisposedException)
+            catch (SocketException) when (_stopping.IsCancellationRequested)
             {
                 return;
             }
@@ -191,8 +194,8 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
         if (_flusher.IsAlive)
             _flusher.Join();
         _socket.Dispose();
-        if (_receiveLoop is not null)
-            await _receiveLoop.ConfigureAwait(false);
+        if (_receiver.IsAlive)
+            _receiver.Join();
         _stopping.Dispose();
         _flushSignal.Dispose();
     }
