@@ -131,8 +131,8 @@ public sealed class RequestInput
         {
             return element.ValueKind switch
             {
-                JsonValueKind.String when element.GetString() is { Length: > 0 } value => new(FieldState.Present, value, name),
-                JsonValueKind.String or JsonValueKind.Null => new(FieldState.Missing, null, name),
+                JsonValueKind.String => ReadString(element, name),
+                JsonValueKind.Null => new(FieldState.Missing, null, name),
                 _ => new(FieldState.Invalid, null, name),
             };
         }
@@ -163,6 +163,23 @@ public sealed class RequestInput
         return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
             ? new(FieldState.Present, parsed, name)
             : new(FieldState.Invalid, 0, name);
+    }
+
+    // JsonDocument does not check that a string is valid UTF-8 or that its \u escapes pair their
+    // surrogates; GetString throws then, and that is the client's error, not the server's.
+    private static Field<string> ReadString(JsonElement element, string name)
+    {
+        string? value;
+        try
+        {
+            value = element.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return new(FieldState.Invalid, null, name);
+        }
+
+        return string.IsNullOrEmpty(value) ? new(FieldState.Missing, null, name) : new(FieldState.Present, value, name);
     }
 
     private bool TryGetBody(string name, out JsonElement element)
