@@ -100,6 +100,24 @@ public sealed class PlatformTests
     }
 
     [Fact]
+    public async Task Hand_chosen_before_the_opponent_sits_down_is_kept()
+    {
+        await using var platform = new Platform();
+        await using var alice = await platform.RegisterAsync("alice");
+        await using var bob = await platform.RegisterAsync("bob");
+        var lobby = await alice.PostAsync("/lobby/matchmake", new Dictionary<string, string> { ["game-name"] = "RPS" }, HttpStatusCode.Created);
+        await alice.JoinAsync(lobby);
+        alice.Choose(Choice.Paper);
+        await Wait.UntilAsync(async () => (await alice.GetAsync("/lobby/members")).GetProperty(Id(lobby.GetProperty("lobby-id").GetInt64())).GetArrayLength() == 1, "Alice is seated");
+
+        await bob.JoinAsync(await bob.PostAsync("/lobby/matchmake", new Dictionary<string, string> { ["game-name"] = "RPS" }, HttpStatusCode.OK));
+        await Wait.UntilAsync(async () => (await bob.GetAsync("/lobby/members")).GetProperty(Id(lobby.GetProperty("lobby-id").GetInt64())).GetArrayLength() == 2, "Bob is seated");
+        bob.Choose(Choice.Rock);
+        Assert.Equal((int)Outcome.Win, alice.Results.Next().Outcome);
+        Assert.Equal((int)Outcome.Lose, bob.Results.Next().Outcome);
+    }
+
+    [Fact]
     public async Task Backend_shutdown_tells_every_player()
     {
         var platform = new Platform();

@@ -19,9 +19,10 @@ public sealed partial class RockPaperScissorsGame : IGame
     public IGameSession CreateSession(GameLobbyContext lobby) => new Session(lobby.Logger);
 
     /// <summary>
-    /// Two seats. A choice is held until the other seat has chosen too; then both get the
-    /// result and the next round starts. Scores belong to the pairing: they start again when a
-    /// player leaves and another sits down.
+    /// Two seats. A choice is held until the other seat has chosen too (a player may choose
+    /// before an opponent sits down); then both get the result and the next round starts. Scores
+    /// belong to the pairing: they start again when a player leaves, and the remaining player's
+    /// unanswered hand is dropped with the round (the client sends it again).
     /// </summary>
     private sealed partial class Session(ILogger logger) : IGameSession
     {
@@ -37,8 +38,9 @@ public sealed partial class RockPaperScissorsGame : IGame
                     player.SendError("This game already has two players.");
                     return;
                 }
+                // A new pairing starts from zero; a hand already held waits for the newcomer's.
                 foreach (var seat in _seats)
-                    seat.Reset();
+                    seat.Score = 0;
                 _seats.Add(new Seat(player));
             }
         }
