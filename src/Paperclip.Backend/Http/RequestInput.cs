@@ -111,6 +111,11 @@ public sealed class RequestInput
                     return (Empty, Problems.BadRequest("The request body must be a JSON object."));
                 }
 
+                if (!IsValidText(document.RootElement))
+                {
+                    return (Empty, Problems.BadRequest("The request body has a name or string that is not valid UTF-8 or has an unpaired surrogate escape."));
+                }
+
                 return (new RequestInput(document.RootElement.Clone(), query), null);
             }
             catch (JsonException)
@@ -163,6 +168,47 @@ public sealed class RequestInput
         return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
             ? new(FieldState.Present, parsed, name)
             : new(FieldState.Invalid, 0, name);
+    }
+
+    // JsonDocument does not check that names and strings are valid UTF-8 with paired \u surrogate
+    // escapes; reading one that is not (GetString, or TryGetProperty comparing an escaped name) throws.
+    // Each is read once here (the depth is capped at 16), so that later lookups cannot throw.
+    private static bool IsValidText(JsonElement element)
+    {
+        try
+        {
+            Walk(element);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+
+        static void Walk(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        Walk(property.Value);
+                    }
+
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        Walk(item);
+                    }
+
+                    break;
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    break;
+            }
+        }
     }
 
     // JsonDocument does not check that a string is valid UTF-8 or that its \u escapes pair their

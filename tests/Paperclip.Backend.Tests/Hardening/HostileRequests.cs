@@ -163,6 +163,15 @@ public static partial class HostileRequests
             }
         }
 
+        // Names that are not valid text (longer than any field name, as a lookup compares only those),
+        // around the known fields and alone, and nested.
+        var known = JsonObject(baseFields)[1..^1];
+        yield return Body("{\"\\ud800certificate-lobby-id\":1," + known + "}");
+        yield return Body("{" + known + ",\"\\udc00certificate-lobby-id\":null}");
+        yield return Body("{\"\\ud800@game-id\":1}");
+        yield return Bytes([.. "{\"certificate-lobby-id"u8, 0xff, .. "\":1,"u8, .. Encoding.UTF8.GetBytes(known), .. "}"u8]);
+        yield return Body("{\"x\":{\"\\ud800\":[\"\\udfff\"]}," + known + "}");
+
         // Huge: a 1 MB field (413), 60 kB fields (just under the limit), and a chunked body over the limit.
         yield return Body("{\"username\":\"" + new string('a', 1 << 20) + "\",\"password\":\"x\"}");
         foreach (var field in KnownFields)
