@@ -17,6 +17,10 @@ namespace Paperclip.Transport;
 public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
 {
     private const int MaxRetries = 3;
+    // Plaintext refusals and handshake answers that fail a check may be corruption in flight or
+    // a spoof from anyone on the path: each sends the AUTH again at once, and the attempt ends at
+    // this many (or at the handshake timeout, with the last failure).
+    private const int MaxFailedAnswers = 5;
     private readonly ILogger _logger;
     private readonly EventQueue _events;
     private readonly Lock _handshakeLock = new();
@@ -31,6 +35,8 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
     private byte[]? _earlyFinishedAck;
     private ushort _authSequence;
     private int _retries;
+    private int _failedAnswers;
+    private PaperclipException? _lastFailure;
     private long _startedMs;
     private long _lastAuthSentMs;
     private int _authSends;
@@ -227,13 +233,13 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         if (!ServerCertificate.Validate(certificate, Options.ServerPublicKey, Clock.Provider.GetUtcNow())
             || !AuthSignature.VerifyServer(certificate, _clientAuth, key, datagram[header.Signature]))
         {
-            Abort(ConnectionError.CertificateInvalid, new CertificateInvalidException("the server's certificate or signature is not valid"));
+            OnFailedAnswer(ConnectionError.CertificateInvalid, new CertificateInvalidException("the server's certificate or signature is not valid"), tellServer: true);
             return;
         }
         Span<byte> sharedSecret = stackalloc byte[EphemeralKey.SharedSecretSize];
         if (!_ephemeral!.TryDeriveSharedSecret(key, sharedSecret))
         {
-            Abort(ConnectionError.Connection, new ConnectionException("the server's ephemeral key is not a valid P-256 point"));
+            OnFailedAnswer(ConnectionError.Connection, new ConnectionException("the server's ephemeral key is not a valid P-256 point"), tellServer: true);
             return;
         }
         Span<byte> transcript = stackalloc byte[32];
@@ -243,7 +249,10 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         _session!.ServerAuth = datagram.ToArray();
         ServerAuthSequence = header.Sequence;
         if (_earlyFinishedAck is { } early)
+        {
+            _earlyFinishedAck = null;
             OnServerFinished(early, ReadHeader(early));
+        }
     }
 
     private ushort ServerAuthSequence { get; set; }
@@ -261,7 +270,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         }
         if (!_keys.VerifyServerFinished(finished))
         {
-            Abort(ConnectionError.FinishInvalid, new FinishInvalidException("the server's Finished did not verify"));
+            OnFailedAnswer(ConnectionError.FinishInvalid, new FinishInvalidException("the server's Finished did not verify"), tellServer: true);
             return;
         }
 
@@ -293,7 +302,23 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
             SendAuth(data);
             return;
         }
-        Fail(PaperclipException.FromCode(code, "refused by the server"));
+        OnFailedAnswer(code.Connection, PaperclipException.FromCode(code, "refused by the server"), tellServer: false);
+    }
+
+    // Under _handshakeLock. One refusal or one answer that did not verify: the AUTH again at once
+    // (a corrupted copy of it may be what the server refused or answered), until the limit.
+    private void OnFailedAnswer(ConnectionError error, PaperclipException exception, bool tellServer)
+    {
+        _lastFailure = exception;
+        if (++_failedAnswers < MaxFailedAnswers)
+        {
+            TransmitAuth();
+            return;
+        }
+        if (tellServer)
+            Abort(error, exception);
+        else
+            Fail(exception);
     }
 
     private void Abort(ConnectionError error, PaperclipException exception)
@@ -329,7 +354,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         {
             if (nowMilliseconds - _startedMs >= (long)Options.HandshakeTimeout.TotalMilliseconds)
             {
-                Fail(new TimeoutDisconnectException("the server did not answer the handshake"));
+                Fail(_lastFailure ?? new TimeoutDisconnectException("the server did not answer the handshake"));
                 return;
             }
             // The identical AUTH again, with doubling delays, until the server's answers arrive.

@@ -16,6 +16,7 @@ namespace Paperclip.Transport;
 /// </summary>
 public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 {
+    private const int MaxInvalidFinished = 3;
     private readonly ConcurrentDictionary<SocketAddress, ServerSession> _sessions = new();
     private readonly ConcurrentDictionary<SocketAddress, ServerHandshake> _pending = new();
     private readonly ILogger _logger;
@@ -190,7 +191,9 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         {
             lock (existing.Lock)
             {
-                if (key.SequenceEqual(existing.ClientKeySpan))
+                // A repeat is the same datagram; the same KEY in other bytes may be a clean copy of an
+                // AUTH that arrived corrupted (the answers are bound to the bytes), so it starts over.
+                if (key.SequenceEqual(existing.ClientKeySpan) && datagram.SequenceEqual(existing.ClientAuth))
                 {
                     existing.BytesReceived += datagram.Length;
                     if (existing.Ready)
@@ -335,9 +338,13 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
             handshake.BytesReceived += datagram.Length;
             if (!handshake.Ready || header.AckId != 0 || finished.Length != SessionKeys.FinishedSize)
                 return;
-            if (!handshake.Keys!.VerifyClientFinished(finished))
+            // SEQ and ACK_BITS are outside the MAC: they must be what the spec says (§5.1), or a
+            // corrupted copy would be acknowledged under the wrong id. A bad Finished may be
+            // corruption or a spoof; the client resends it, so only repeated ones end the handshake.
+            if (header.Sequence != (ushort)(handshake.ClientAuthSequence + 1) || header.AckBits != 0 || !handshake.Keys!.VerifyClientFinished(finished))
             {
-                FailHandshake(handshake, ConnectionError.FinishInvalid, "client Finished invalid");
+                if (++handshake.InvalidFinished >= MaxInvalidFinished)
+                    FailHandshake(handshake, ConnectionError.FinishInvalid, "client Finished invalid");
                 return;
             }
             handshake.ClientFinished = datagram.ToArray();

@@ -72,7 +72,8 @@ public sealed class HandshakeTests
         var options = TestPki.Shared.ClientOptions(victim with { Key = AccountKey.Generate() });
         await using var client = new PaperclipClient(options);
         await Assert.ThrowsAsync<CertificateInvalidException>(() => client.ConnectAsync(server.EndPoint, Token).WaitAsync(Wait.Timeout, Token));
-        Assert.Equal(1, server.Server.Statistics.HandshakesFailed);
+        // A refusal could be a corrupted AUTH's: the client tries five times before it believes it.
+        Assert.Equal(5, server.Server.Statistics.HandshakesFailed);
     }
 
     [Fact]

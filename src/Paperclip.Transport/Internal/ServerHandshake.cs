@@ -35,6 +35,9 @@ internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, R
 
     public int Retries { get; set; }
 
+    /// <summary>Client Finished ACKs that did not verify (corrupted or spoofed); a few end the handshake.</summary>
+    public int InvalidFinished { get; set; }
+
     /// <summary>Bytes received from and sent to the unvalidated address (anti-amplification, §5.5).</summary>
     public long BytesReceived { get; set; }
 
