@@ -32,11 +32,18 @@ public sealed class ReassemblyBudget(long maxBytes)
     /// <summary>The cap.</summary>
     public long MaxBytes { get; } = maxBytes;
 
+    // Compare-and-swap, so that Used never reads above the cap, not even between a reservation
+    // that does not fit and its undoing.
     internal bool TryReserve(int bytes)
     {
-        if (Interlocked.Add(ref _used, bytes) <= MaxBytes)
-            return true;
-        Interlocked.Add(ref _used, -bytes);
+        var used = Interlocked.Read(ref _used);
+        while (used + bytes <= MaxBytes)
+        {
+            var seen = Interlocked.CompareExchange(ref _used, used + bytes, used);
+            if (seen == used)
+                return true;
+            used = seen;
+        }
         return false;
     }
 
