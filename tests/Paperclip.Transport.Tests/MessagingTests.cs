@@ -80,6 +80,21 @@ public sealed class MessagingTests
     }
 
     [Fact]
+    public async Task Disposing_from_an_event_handler_on_the_network_threads_does_not_hang()
+    {
+        var server = ServerHarness.Start();
+        var client = await server.ConnectAsync(18);
+        var disposed = new TaskCompletionSource();
+        var clientDisposed = new TaskCompletionSource();
+        // The handlers run on the receive threads; disposal must not wait for the thread it runs on.
+        server.Server.DataReceived += (_, _, _) => server.Server.DisposeAsync().AsTask().ContinueWith(_ => disposed.TrySetResult(), TaskScheduler.Default);
+        client.Client.Disconnected += (_, _) => client.Client.DisposeAsync().AsTask().ContinueWith(_ => clientDisposed.TrySetResult(), TaskScheduler.Default);
+        client.Client.Send("bye"u8);
+        await disposed.Task.WaitAsync(Wait.Timeout, Token);
+        await clientDisposed.Task.WaitAsync(Wait.Timeout, Token);
+    }
+
+    [Fact]
     public async Task Message_of_200_KB_is_fragmented_and_reassembled()
     {
         await using var server = ServerHarness.Start();

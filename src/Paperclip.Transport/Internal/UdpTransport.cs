@@ -104,9 +104,16 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
     private void FlushLoop()
     {
         var scratch = GC.AllocateArray<byte>(_options.MaxDatagramSize, pinned: true);
-        while (true)
+        while (!_stopping.IsCancellationRequested)
         {
-            _flushSignal.Wait();
+            try
+            {
+                _flushSignal.Wait();
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // disposed from this very thread, by an event handler
+            }
             Volatile.Write(ref _flushSignaled, 0);
             while (_flushQueue.TryDequeue(out var session))
             {
@@ -119,8 +126,6 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
                     LogFlushFailed(_logger, e);
                 }
             }
-            if (_stopping.IsCancellationRequested)
-                return;
         }
     }
 
@@ -191,13 +196,18 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
         if (_timer is not null)
             await _timer.DisposeAsync().ConfigureAwait(false);
         _flushSignal.Release();
-        if (_flusher.IsAlive)
-            _flusher.Join();
+        // Disposing from an event handler runs on one of these threads: it must not wait for itself.
+        JoinUnlessCurrent(_flusher);
         _socket.Dispose();
-        if (_receiver.IsAlive)
-            _receiver.Join();
+        JoinUnlessCurrent(_receiver);
         _stopping.Dispose();
         _flushSignal.Dispose();
+    }
+
+    private static void JoinUnlessCurrent(Thread thread)
+    {
+        if (thread.IsAlive && thread != Thread.CurrentThread)
+            thread.Join();
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "UDP send failed: {Error}")]
