@@ -286,6 +286,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         session.Activate(_keys, isClient: true);
         _keys.Dispose();
         _ephemeral!.Dispose();
+        session.FinishedSequence = ack.Sequence;
         session.QueueFinished(ack, mac);
         LogConnected(_logger, session.RemoteEndPoint);
         if (_connected.TrySetResult())

@@ -124,6 +124,11 @@ public sealed class HandshakeTests
         Assert.True(tampered >= 1);
         Assert.Equal(0, server.Server.ConnectionCount);
         Assert.Empty(server.Joined);
+
+        // The client, which thought itself connected, hears the refusal at once (not at the 30 s reliable timeout).
+        var disconnected = client.Disconnected.Next();
+        Assert.Contains("FINISH_INVALID", disconnected.Text, StringComparison.Ordinal);
+        Assert.False(client.Client.IsConnected);
     }
 
     [Fact]

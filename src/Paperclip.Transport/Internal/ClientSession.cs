@@ -15,6 +15,11 @@ internal sealed class ClientSession(PaperclipClient client, IDatagramSink sink, 
     /// <summary>Our Finished ACK, resent when the server repeats its AUTH (protocol §5.4).</summary>
     public byte[]? ClientFinished { get; set; }
 
+    /// <summary>The SEQ of our Finished ACK; once the server acknowledges it the handshake is over for both sides.</summary>
+    public ushort FinishedSequence { get; set; }
+
+    private volatile bool _finishedAcknowledged;
+
     /// <summary>Sends our Finished ACK again, as sent the first time.</summary>
     public void ResendFinished() => SendNow(ClientFinished);
 
@@ -28,7 +33,22 @@ internal sealed class ClientSession(PaperclipClient client, IDatagramSink sink, 
             ResendFinished();
             return true;
         }
+        if (header.Type == PacketType.Error)
+        {
+            // The server refused our Finished (CONNECTION / FINISH_INVALID): we thought we were
+            // connected, it never did. Only believed until it acknowledges the Finished.
+            if (_finishedAcknowledged || header.Error.Major != ErrorMajor.Connection)
+                return false;
+            Close(DisconnectReason.Disconnect, notifyPeer: false, $"the server refused the handshake: {header.Error}");
+            return true;
+        }
         return header.Type == PacketType.Ack && ServerFinishedAck is not null && datagram.SequenceEqual(ServerFinishedAck);
+    }
+
+    protected override void OnAcknowledged(ushort sequence)
+    {
+        if (sequence == FinishedSequence)
+            _finishedAcknowledged = true;
     }
 
     protected override void OnMessage(ReadOnlySpan<byte> data, PacketFlags flags) => client.RaiseData(data, flags);

@@ -445,7 +445,7 @@ internal abstract class Session
         {
             // Handshake packets stay plaintext after the handshake (protocol §5.4); anything else
             // in plaintext is admitted only under the optional policy.
-            if (header.Type is PacketType.Auth or PacketType.Ack && OnPlaintextHandshake(datagram, header))
+            if (header.Type is PacketType.Auth or PacketType.Ack or PacketType.Error && OnPlaintextHandshake(datagram, header))
                 return;
             if (header.Type == PacketType.Auth || (Policy == EncryptionPolicy.Required && IsEncrypted))
             {
@@ -482,7 +482,7 @@ internal abstract class Session
         }
     }
 
-    /// <summary>A plaintext AUTH or handshake ACK from the peer; true when it was handled as one.</summary>
+    /// <summary>A plaintext AUTH, ACK or ERROR from the peer that may belong to the handshake; true when it was handled as such.</summary>
     protected abstract bool OnPlaintextHandshake(ReadOnlySpan<byte> datagram, in PacketHeader header);
 
     /// <summary>A parse failure of a datagram from this peer (the endpoint parses first).</summary>
