@@ -81,6 +81,8 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
 
     internal Clock Clock { get; }
 
+    internal ILogger Logger => _logger;
+
     /// <summary>
     /// Performs the handshake with the server at <paramref name="server"/>: sends AUTH (repeated
     /// with backoff), follows a RETRY, checks the server's certificate and Finished.

@@ -78,6 +78,8 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 
     internal Clock Clock { get; }
 
+    internal ILogger Logger => _logger;
+
     /// <summary>Binds the socket and starts the receive loop, the flusher and the timer.</summary>
     /// <exception cref="System.Net.Sockets.SocketException">The address is in use or not available.</exception>
     public void Start()

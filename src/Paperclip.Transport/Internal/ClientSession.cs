@@ -5,7 +5,7 @@ namespace Paperclip.Transport.Internal;
 
 /// <summary>The client's session with its server.</summary>
 internal sealed class ClientSession(PaperclipClient client, IDatagramSink sink, SocketAddress server)
-    : Session(sink, server, client.Options, client.Clock, budget: null)
+    : Session(sink, server, client.Options, client.Clock, budget: null, client.Logger)
 {
     /// <summary>The server's AUTH and its ACK with SF, kept to recognise repeats once connected.</summary>
     public byte[]? ServerAuth { get; set; }

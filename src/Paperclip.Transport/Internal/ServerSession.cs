@@ -10,7 +10,7 @@ internal sealed class ServerSession : Session
     private readonly byte[] _clientFinished;
 
     public ServerSession(PaperclipServer server, IDatagramSink sink, SocketAddress remote, ServerHandshake handshake, ReassemblyBudget budget)
-        : base(sink, remote, server.Options, server.Clock, budget)
+        : base(sink, remote, server.Options, server.Clock, budget, server.Logger)
     {
         _server = server;
         _clientFinished = handshake.ClientFinished!;

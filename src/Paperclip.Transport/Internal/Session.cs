@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Text;
 using System.Text.Unicode;
+using Microsoft.Extensions.Logging;
 using Paperclip.Protocol;
 using Paperclip.Protocol.Crypto;
 
@@ -16,7 +17,7 @@ namespace Paperclip.Transport.Internal;
 /// under either lock.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Close() releases the session's buffers; a session ends by closing, not by disposal.")]
-internal abstract class Session
+internal abstract partial class Session
 {
     private const int MaxPacketErrorsPerSecond = 10;
     private const int DisconnectRepeats = 3;
@@ -32,6 +33,7 @@ internal abstract class Session
     private readonly Lock _flushLock = new();
     private readonly Lock _reassemblyLock = new();
     private readonly IDatagramSink _sink;
+    private readonly ILogger _logger;
     private readonly ReceivedWindow _received = new();
     private readonly ReplayWindow _replay = new();
     private readonly ReassemblyBuffer _reassembly;
@@ -60,8 +62,9 @@ internal abstract class Session
     private long _errorWindowStartMs;
     private int _errorsInWindow;
 
-    protected Session(IDatagramSink sink, SocketAddress remote, PaperclipOptions options, Clock clock, ReassemblyBudget? budget)
+    protected Session(IDatagramSink sink, SocketAddress remote, PaperclipOptions options, Clock clock, ReassemblyBudget? budget, ILogger logger)
     {
+        _logger = logger;
         _sink = sink;
         Remote = remote;
         RemoteEndPoint = remote.ToIPEndPoint();
@@ -288,7 +291,8 @@ internal abstract class Session
                 _awaitingFlush.Clear();
             }
             var queue = _flushing;
-            if (IsClosed || _nextPacketNumber + (ulong)queue.Count >= ProtocolConstants.PacketNumberLimit)
+            // The three DISCONNECTs that end the session take packet numbers too, below the limit.
+            if (IsClosed || _nextPacketNumber + (ulong)queue.Count + DisconnectRepeats >= ProtocolConstants.PacketNumberLimit)
             {
                 queue.Clear();
                 return !IsClosed;
@@ -529,7 +533,7 @@ internal abstract class Session
             if ((flags & PacketFlags.Checksum) != 0 && Checksum.Compute(data) != header.Checksum)
             {
                 Statistics.Drop(DropReason.Checksum);
-                OnChecksumMismatch(header.Sequence);
+                LogChecksumMismatch(_logger, RemoteEndPoint, header.Sequence);
                 ReportPacketError(PacketError.Checksum);
                 return;
             }
@@ -615,10 +619,6 @@ internal abstract class Session
     {
     }
 
-    /// <summary>Hook for a checksum mismatch (tests and logs).</summary>
-    protected virtual void OnChecksumMismatch(ushort sequence)
-    {
-    }
 
     /// <summary>Answers a malformed packet with a PACKET error, at most 10 per second (protocol §3.3).</summary>
     private void ReportPacketError(PacketError error)
@@ -755,4 +755,7 @@ internal abstract class Session
         var length = PacketWriter.WriteHeader(datagram, header);
         return sender is null ? length : sender.Seal(datagram, length, 0, packetNumber);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Checksum mismatch in message {Sequence} from {EndPoint}: dropped (a reliable one is resent)")]
+    private static partial void LogChecksumMismatch(ILogger logger, IPEndPoint endPoint, ushort sequence);
 }
