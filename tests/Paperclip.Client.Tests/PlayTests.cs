@@ -15,13 +15,16 @@ public sealed partial class PlayTests(ServerFixture fixture) : IClassFixture<Ser
     [Fact(Timeout = 180_000)]
     public async Task Two_players_matchmake_and_play_their_choices()
     {
+        // A server of its own: lobbies other tests left with a reservation would be as full as
+        // Mario's, and matchmaking could rightly seat Peach in one of them.
+        await using var server = await ServerProcess.StartAsync();
         var (mario, peach) = (ServerFixture.NewName("Mario"), ServerFixture.NewName("Peach"));
-        await fixture.Server.RegisterAsync(mario, Password);
-        await fixture.Server.RegisterAsync(peach, Password);
+        await server.RegisterAsync(mario, Password);
+        await server.RegisterAsync(peach, Password);
 
-        await using var first = Cli.Start(["--server", fixture.Server.Url, "--user", mario, "--password", Password, "play", "--game", "RPS", "--choices", "0,1,2", "--timeout", "60"]);
+        await using var first = Cli.Start(["--server", server.Url, "--user", mario, "--password", Password, "play", "--game", "RPS", "--choices", "0,1,2", "--timeout", "60"]);
         await first.WaitForLineAsync(l => l.StartsWith("Joined lobby", StringComparison.Ordinal), Wait);
-        await using var second = Cli.Start(["--server", fixture.Server.Url, "--user", peach, "--password", Password, "play", "--game", "RPS", "--choices", "scissors,paper,paper", "--timeout", "60"]);
+        await using var second = Cli.Start(["--server", server.Url, "--user", peach, "--password", Password, "play", "--game", "RPS", "--choices", "scissors,paper,paper", "--timeout", "60"]);
         var one = await first.WaitForExitAsync(Wait);
         var two = await second.WaitForExitAsync(Wait);
 
