@@ -49,7 +49,7 @@ internal abstract partial class Session
     private ushort _nextSequence;
     private double _window = InitialWindow;
     private double _slowStartThreshold = MaxWindow;
-    private long _lastWindowCutMs = long.MinValue;
+    private long _lastWindowCutMs = long.MinValue / 2; // "long ago", without overflow in now − it
     private ulong _nextPacketNumber;
     private bool _ackPending;
     private ushort _ackId;
