@@ -5,6 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 using Paperclip.Protocol;
 using Paperclip.Protocol.Certificates;
 using Paperclip.Protocol.Crypto;
+using Paperclip.Protocol.Tests;
 
 namespace Paperclip.Transport.Tests;
 
