@@ -89,19 +89,13 @@ public static class AuthEndpoints
     private static async Task<Results<Ok<CertificateValidationResponse>, ProblemHttpResult>> ValidateCertificateAsync(
         HttpContext context, PaperclipDbContext db, ServerKeyService serverKey, TimeProvider time)
     {
-        var (input, problem) = await RequestInput.ReadAsync(context).ConfigureAwait(false);
+        var (certificate, problem) = await RequestInput.ReadRequiredStringAsync(context, "certificate").ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
         }
 
-        var field = input.GetString("certificate");
-        if (!field.IsPresent)
-        {
-            return field.Problem();
-        }
-
-        if (!TryDecodeCertificate(field.Value!, out var der))
+        if (!TryDecodeCertificate(certificate!, out var der))
         {
             return Problems.BadRequest("The certificate is not base64 DER of an X.509 certificate.");
         }

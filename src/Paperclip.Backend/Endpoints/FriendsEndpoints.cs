@@ -57,29 +57,23 @@ public static class FriendsEndpoints
     private static async Task<Results<Created<FriendAddedResponse>, ProblemHttpResult>> AddAsync(
         HttpContext context, ClaimsPrincipal user, PaperclipDbContext db, TimeProvider time)
     {
-        var (input, problem) = await RequestInput.ReadAsync(context).ConfigureAwait(false);
+        var (username, problem) = await RequestInput.ReadRequiredStringAsync(context, "username").ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
         }
 
-        var username = input.GetString("username");
-        if (!username.IsPresent)
-        {
-            return username.Problem();
-        }
-
         var me = new FriendDto(user.GetAccountId(), user.GetUsername());
-        var normalized = AccountService.Normalize(username.Value!);
+        var normalized = AccountService.Normalize(username!);
         if (normalized == AccountService.Normalize(me.Username))
         {
             return Problems.BadRequest("You cannot befriend yourself.");
         }
 
-        var other = AccountService.IsValidUsername(username.Value) ? await FindByNameQuery.For(db)(db, normalized).ConfigureAwait(false) : null;
+        var other = AccountService.IsValidUsername(username) ? await FindByNameQuery.For(db)(db, normalized).ConfigureAwait(false) : null;
         if (other is null)
         {
-            return Problems.NotFound($"There is no user '{username.Value}'.");
+            return Problems.NotFound($"There is no user '{username}'.");
         }
 
         var (lower, higher) = Friendship.Order(me.Id, other.Id);
@@ -113,24 +107,18 @@ public static class FriendsEndpoints
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(HttpContext context, ClaimsPrincipal user, PaperclipDbContext db)
     {
-        var (input, problem) = await RequestInput.ReadAsync(context).ConfigureAwait(false);
+        var (username, problem) = await RequestInput.ReadRequiredStringAsync(context, "username").ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
         }
 
-        var username = input.GetString("username");
-        if (!username.IsPresent)
-        {
-            return username.Problem();
-        }
-
-        var other = AccountService.IsValidUsername(username.Value)
-            ? await FindByNameQuery.For(db)(db, AccountService.Normalize(username.Value!)).ConfigureAwait(false)
+        var other = AccountService.IsValidUsername(username)
+            ? await FindByNameQuery.For(db)(db, AccountService.Normalize(username!)).ConfigureAwait(false)
             : null;
         if (other is null)
         {
-            return Problems.NotFound($"There is no user '{username.Value}'.");
+            return Problems.NotFound($"There is no user '{username}'.");
         }
 
         var (lower, higher) = Friendship.Order(user.GetAccountId(), other.Id);

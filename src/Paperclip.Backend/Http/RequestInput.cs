@@ -130,6 +130,22 @@ public sealed class RequestInput
     }
 
     /// <summary>A non-empty string field.</summary>
+    /// <summary>
+    /// Reads the body and the one required string field <paramref name="name"/>: the value, or
+    /// the 400/413 problem for a bad body or a missing, empty or mistyped field.
+    /// </summary>
+    public static async ValueTask<(string? Value, ProblemHttpResult? Problem)> ReadRequiredStringAsync(HttpContext context, string name)
+    {
+        var (input, problem) = await ReadAsync(context).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+
+        var field = input.GetString(name);
+        return field.IsPresent ? (field.Value, null) : (null, field.Problem());
+    }
+
     public Field<string> GetString(string name)
     {
         if (TryGetBody(name, out var element))
