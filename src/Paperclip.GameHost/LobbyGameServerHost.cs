@@ -57,9 +57,6 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     // at the first lobby start, which the registry itself makes.
     private ILobbyRegistry Registry => _registry ??= _services.GetRequiredService<ILobbyRegistry>();
 
-    /// <summary>The lobbies running now.</summary>
-    public int RunningCount => _lobbies.Count;
-
     /// <inheritdoc />
     public ValueTask StartAsync(LobbySnapshot lobby, CancellationToken cancellationToken)
     {

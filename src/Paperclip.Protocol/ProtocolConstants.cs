@@ -41,7 +41,4 @@ public static class ProtocolConstants
 
     /// <summary>A sender ends the session before its packet number reaches this (§6.3).</summary>
     public const ulong PacketNumberLimit = 1UL << 28;
-
-    /// <summary>RELIABLE SEQs remembered as delivered (half the sequence space, §4).</summary>
-    public const int DeliveredWindow = 32_768;
 }

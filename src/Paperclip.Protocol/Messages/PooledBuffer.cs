@@ -20,16 +20,6 @@ public struct PooledBuffer : IDisposable
     /// <summary>The bytes in use.</summary>
     public readonly Span<byte> Span => _array.AsSpan(0, Length);
 
-    /// <summary>The bytes in use, as memory.</summary>
-    public readonly Memory<byte> Memory => _array.AsMemory(0, Length);
-
-    /// <summary>Shortens the buffer to its first <paramref name="length"/> bytes.</summary>
-    public void Truncate(int length)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
-        Length = length;
-    }
-
     /// <summary>Returns the array to the pool.</summary>
     public void Dispose()
     {

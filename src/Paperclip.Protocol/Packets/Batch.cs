@@ -50,10 +50,6 @@ public static class Batch
     /// <summary>Bytes the LEN prefix adds per entry.</summary>
     public const int EntryOverhead = 2;
 
-    /// <summary>True when an inner packet of this type and flags may go into a BATCH.</summary>
-    public static bool CanCarry(PacketType type, PacketFlags flags) =>
-        type is not (PacketType.Auth or PacketType.Batch) && (flags & PacketFlags.Encrypted) == 0;
-
     /// <summary>Writes the LEN prefix of an entry whose packet of <paramref name="packetLength"/> bytes follows.</summary>
     public static void WriteEntryLength(Span<byte> destination, int packetLength)
     {
