@@ -114,7 +114,9 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
             {
                 return; // disposed from this very thread, by an event handler
             }
-            Volatile.Write(ref _flushSignaled, 0);
+            // A full fence, not a release store: the queue must be read after the flag is clear,
+            // or a request enqueued meanwhile sees the flag still set and nobody flushes it.
+            Interlocked.Exchange(ref _flushSignaled, 0);
             while (_flushQueue.TryDequeue(out var session))
             {
                 try
