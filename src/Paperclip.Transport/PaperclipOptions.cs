@@ -35,7 +35,7 @@ public abstract class PaperclipOptions
     /// <summary>Bytes of partial messages kept per session. Default 1 MiB.</summary>
     public int MaxPartialBytes { get; set; } = ProtocolConstants.MaxPartialBytes;
 
-    /// <summary>A partial message older than this is dropped. Default 10 s.</summary>
+    /// <summary>A partial message that gained no fragment for this long is dropped. Default 10 s.</summary>
     public TimeSpan ReassemblyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>A side that heard nothing for this long sends a PING. Default 30 s.</summary>

@@ -125,7 +125,7 @@ public sealed class ReassemblyBuffer : IDisposable
             RemoveAt(index);
             return ReassemblyStatus.TooLarge;
         }
-        partial.Store(header.FragmentId, data);
+        partial.Store(header.FragmentId, data, nowMilliseconds);
         PartialBytes += data.Length;
 
         if (partial.IsComplete)
@@ -146,13 +146,18 @@ public sealed class ReassemblyBuffer : IDisposable
         return ReassemblyStatus.Incomplete;
     }
 
-    /// <summary>Drops the sets whose first fragment arrived at or before <paramref name="cutoffMilliseconds"/>; returns how many.</summary>
+    /// <summary>
+    /// Drops the sets whose latest new fragment arrived at or before <paramref name="cutoffMilliseconds"/>;
+    /// returns how many. Timing out on silence rather than age lets a large message that is
+    /// resent whole under heavy loss complete across retransmissions, each adding what it got
+    /// through; the count and byte caps still bound what a peer can hold.
+    /// </summary>
     public int Expire(long cutoffMilliseconds)
     {
         var removed = 0;
         for (var i = _partials.Count - 1; i >= 0; i--)
         {
-            if (_partials[i].StartedAt <= cutoffMilliseconds)
+            if (_partials[i].LastProgressAt <= cutoffMilliseconds)
             {
                 RemoveAt(i);
                 removed++;
@@ -199,14 +204,15 @@ public sealed class ReassemblyBuffer : IDisposable
         public byte TypeAndFlags { get; } = typeAndFlags;
         public byte Count { get; } = count;
         public uint Checksum { get; } = checksum;
-        public long StartedAt { get; } = startedAt;
+        public long LastProgressAt { get; private set; } = startedAt;
         public int Bytes { get; private set; }
         public bool IsComplete => _received == Count;
 
         public bool Has(byte id) => (_present[id >> 6] & (1UL << (id & 63))) != 0;
 
-        public void Store(byte id, ReadOnlySpan<byte> data)
+        public void Store(byte id, ReadOnlySpan<byte> data, long nowMilliseconds)
         {
+            LastProgressAt = nowMilliseconds;
             if (Bytes + data.Length > _storage.Length)
             {
                 var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_storage.Length * 2, Bytes + data.Length));

@@ -105,6 +105,24 @@ public sealed class MessageTests
     }
 
     [Fact]
+    public void A_set_that_keeps_gaining_fragments_outlives_the_timeout_and_a_silent_one_does_not()
+    {
+        using var buffer = new ReassemblyBuffer();
+        buffer.Add(Fragment(1, 0, 3, 0), new byte[100], nowMilliseconds: 0, out _);
+        buffer.Add(Fragment(2, 0, 3, 0), new byte[100], nowMilliseconds: 0, out _);
+        buffer.Add(Fragment(1, 1, 3, 0), new byte[100], nowMilliseconds: 9_000, out _);
+        // A repeat of a fragment already held is not progress.
+        Assert.Equal(ReassemblyStatus.Duplicate, buffer.Add(Fragment(2, 0, 3, 0), new byte[100], nowMilliseconds: 9_000, out _));
+
+        // At 10 s with a 10 s timeout: set 2 has been silent since 0, set 1 gained a fragment at 9 s.
+        Assert.Equal(1, buffer.Expire(cutoffMilliseconds: 0));
+        Assert.Equal(1, buffer.PartialCount);
+        Assert.Equal(ReassemblyStatus.Complete, buffer.Add(Fragment(1, 2, 3, 0), new byte[100], nowMilliseconds: 15_000, out var message));
+        using (message)
+            Assert.Equal(300, message.Length);
+    }
+
+    [Fact]
     public void Shared_budget_refuses_past_its_cap()
     {
         var budget = new ReassemblyBudget(5_000);
