@@ -35,6 +35,9 @@ internal sealed class ReceivedWindow
         return true;
     }
 
+    /// <summary>True when <paramref name="sequence"/> was recorded (and not cleared by the window moving on).</summary>
+    public bool Contains(ushort sequence) => _any && Has(sequence);
+
     /// <summary>ACK_BITS for <paramref name="ackId"/>: bit i is set when ACK_ID − 1 − i was received.</summary>
     public ushort AckBits(ushort ackId)
     {

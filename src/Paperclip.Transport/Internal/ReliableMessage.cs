@@ -11,6 +11,7 @@ internal sealed class ReliableMessage
 {
     private byte[] _packets = [];
     private int _length;
+    private bool _launched;
 
     public ushort Sequence { get; private set; }
 
@@ -27,11 +28,24 @@ internal sealed class ReliableMessage
 
     public int Retries { get; set; }
 
-    public void Start(Framing framing)
+    /// <summary>How many packets (fragments) the message travels as: its weight in the congestion window.</summary>
+    public int PacketCount { get; private set; }
+
+    /// <summary>True when the message travels as FRAG fragments, which the peer must hold while it reassembles.</summary>
+    public bool IsFragmented { get; private set; }
+
+    /// <summary>Message bytes (before framing): what the peer's reassembly holds for it.</summary>
+    public int MessageBytes { get; private set; }
+
+    public void Start(Framing framing, bool fragmented, int messageBytes)
     {
         Framing = framing;
+        IsFragmented = fragmented;
+        MessageBytes = messageBytes;
         IsOut = false;
+        _launched = false;
         Retries = 0;
+        PacketCount = 0;
         _length = 0;
     }
 
@@ -40,6 +54,10 @@ internal sealed class ReliableMessage
 
     public void MarkSent(long nowMs, long timestamp)
     {
+        // A message acknowledged while its retransmission awaited the flush may be reused by then,
+        // waiting for the window: it has not left.
+        if (!_launched)
+            return;
         if (!IsOut)
         {
             IsOut = true;
@@ -74,12 +92,14 @@ internal sealed class ReliableMessage
     {
         BinaryPrimitives.WriteUInt16BigEndian(_packets.AsSpan(_length), (ushort)length);
         _length += 2 + length;
+        PacketCount++;
     }
 
     /// <summary>Gives a message that waited for the window its sequence id, in every packet's SEQ field.</summary>
     public void AssignSequence(ushort sequence)
     {
         Sequence = sequence;
+        _launched = true;
         for (var position = 0; position < _length;)
         {
             var length = BinaryPrimitives.ReadUInt16BigEndian(_packets.AsSpan(position));
@@ -103,6 +123,7 @@ internal sealed class ReliableMessage
     public void Reset()
     {
         _length = 0;
+        PacketCount = 0;
         if (_packets.Length > 16 * 1024)
         {
             ArrayPool<byte>.Shared.Return(_packets);

@@ -22,12 +22,18 @@ internal abstract partial class Session
     private const int MaxPacketErrorsPerSecond = 10;
     private const int DisconnectRepeats = 3;
 
-    // Congestion window of RELIABLE messages in flight (AIMD, as TCP Reno): it grows by one per
-    // ACK in slow start and by one per window after, and halves on a retransmission timeout, at
-    // most once per RTO. The cap keeps in-flight ids far inside half the sequence space (§4).
+    // Congestion window in packets (fragments) of RELIABLE messages in flight (AIMD, as TCP Reno
+    // counts bytes): an acknowledged message grows it by its packets in slow start and by its
+    // share of one packet per window after; a retransmission timeout halves it, at most once per
+    // RTO. Counting packets, not messages, keeps 200 KB messages from flooding a slow path. The cap
+    // keeps in-flight ids (at most one per packet) far inside half the sequence space (§4).
+    // Whatever the window, a few messages may be in flight: under heavy random loss (which AIMD
+    // reads as congestion) the window sits at its floor, and a large message, resent whole until
+    // every fragment got through, takes several retransmission rounds; one at a time would crawl.
     private const double InitialWindow = 64;
     private const double MinWindow = 8;
     private const double MaxWindow = 16_384;
+    private const int MinMessagesInFlight = 8;
 
     private readonly Lock _sendLock = new();
     private readonly Lock _flushLock = new();
@@ -48,6 +54,9 @@ internal abstract partial class Session
     private PacketProtection? _receiver;
     private ushort _nextSequence;
     private double _window = InitialWindow;
+    private int _inFlightPackets;
+    private int _fragmentedInFlight;
+    private int _fragmentedBytesInFlight;
     private double _slowStartThreshold = MaxWindow;
     private long _lastWindowCutMs = long.MinValue / 2; // "long ago", without overflow in now − it
     private ulong _nextPacketNumber;
@@ -209,10 +218,10 @@ internal abstract partial class Session
             if (reliable)
             {
                 message = _spareMessages.Count > 0 ? _spareMessages.Pop() : new ReliableMessage();
-                message.Start(framing);
+                message.Start(framing, fragmented: !whole, data.Length);
             }
             // A RELIABLE message beyond the congestion window waits, without a sequence id yet.
-            var waits = reliable && !sequenceAssigned && (_backlog.Count > 0 || _inFlight.Count >= (int)_window);
+            var waits = reliable && !sequenceAssigned && (_backlog.Count > 0 || !WindowAdmits(message!, count));
             if (!sequenceAssigned && !waits)
                 header.Sequence = _nextSequence++;
             for (var i = 0; i < count; i++)
@@ -246,13 +255,42 @@ internal abstract partial class Session
         if (queue)
             message.QueueInto(_queued);
         _inFlight[sequence] = message;
+        _inFlightPackets += message.PacketCount;
+        if (message.IsFragmented)
+        {
+            _fragmentedInFlight++;
+            _fragmentedBytesInFlight += message.MessageBytes;
+        }
         _awaitingFlush.Add(message);
+    }
+
+    // Under _sendLock: the message is acknowledged or abandoned.
+    private void Land(ReliableMessage message)
+    {
+        _inFlightPackets -= message.PacketCount;
+        if (message.IsFragmented)
+        {
+            _fragmentedInFlight--;
+            _fragmentedBytesInFlight -= message.MessageBytes;
+        }
+    }
+
+    // Under _sendLock. Besides the congestion window, fragmented messages in flight stay within
+    // what the peer's reassembly holds (protocol §8: 64 partial messages, 1 MiB; our own limits,
+    // the spec's defaults, stand for the peer's): past it the peer drops the oldest partial set,
+    // and the oldest message would be resent forever without completing.
+    private bool WindowAdmits(ReliableMessage message, int packets)
+    {
+        if (message.IsFragmented && _fragmentedInFlight > 0
+            && (_fragmentedInFlight >= Options.MaxPartialMessages || _fragmentedBytesInFlight + message.MessageBytes > Options.MaxPartialBytes))
+            return false;
+        return _inFlight.Count < MinMessagesInFlight || _inFlightPackets + packets <= (int)_window;
     }
 
     // Under _sendLock: moves waiting messages into the window as it opens.
     private void LaunchWaiting()
     {
-        while (_backlog.Count > 0 && _inFlight.Count < (int)_window)
+        while (_backlog.Count > 0 && WindowAdmits(_backlog.Peek(), _backlog.Peek().PacketCount))
             Launch(_backlog.Dequeue(), _nextSequence++, queue: true);
     }
 
@@ -505,6 +543,14 @@ internal abstract partial class Session
         {
             if ((flags & PacketFlags.Frag) != 0)
             {
+                // A fragment of a RELIABLE message delivered before means our ACK was lost: ACK it
+                // again rather than hold a partial set that would never be delivered.
+                if ((flags & PacketFlags.Reliable) != 0 && _received.Contains(header.Sequence))
+                {
+                    Acknowledge(header.Sequence);
+                    Statistics.Drop(DropReason.Duplicate);
+                    return;
+                }
                 ReassemblyStatus status;
                 lock (_reassemblyLock)
                 {
@@ -603,12 +649,13 @@ internal abstract partial class Session
         if (!_inFlight.TryGetValue(sequence, out var message) || !message.IsOut)
             return;
         _inFlight.Remove(sequence);
+        Land(message);
         if (message.Retries == 0)
         {
             _rtt.Add(Clock.MillisecondsSince(message.FirstSentTimestamp));
             Statistics.SetRoundTripTime(_rtt.SmoothedMs);
         }
-        _window = Math.Min(MaxWindow, _window + (_window < _slowStartThreshold ? 1 : 1 / _window));
+        _window = Math.Min(MaxWindow, _window + (_window < _slowStartThreshold ? message.PacketCount : message.PacketCount / _window));
         OnAcknowledged(sequence);
         message.Reset();
         _spareMessages.Push(message);
@@ -663,6 +710,20 @@ internal abstract partial class Session
             QueueControl(PacketHeader.Create(PacketType.Heartbeat, PacketFlags.None, 0), default);
         }
 
+        // Most sessions of a busy server have nothing in flight at a given tick: an unlocked look
+        // (at worst one tick stale) spares them the locks.
+        if (_inFlight.Count > 0)
+            Retransmit(now);
+        if (_reassembly.PartialCount > 0)
+        {
+            lock (_reassemblyLock)
+                _reassembly.Expire(now - (long)Options.ReassemblyTimeout.TotalMilliseconds);
+        }
+    }
+
+    // Timer thread.
+    private void Retransmit(long now)
+    {
         var expired = false;
         var queued = false;
         lock (_sendLock)
@@ -697,8 +758,6 @@ internal abstract partial class Session
         }
         if (queued)
             RequestFlush();
-        lock (_reassemblyLock)
-            _reassembly.Expire(now - (long)Options.ReassemblyTimeout.TotalMilliseconds);
     }
 
     /// <summary>
@@ -718,6 +777,9 @@ internal abstract partial class Session
                 foreach (var message in _inFlight.Values)
                     message.Reset();
                 _inFlight.Clear();
+                _inFlightPackets = 0;
+                _fragmentedInFlight = 0;
+                _fragmentedBytesInFlight = 0;
                 _awaitingFlush.Clear();
                 foreach (var message in _backlog)
                     message.Reset();

@@ -45,8 +45,10 @@ public sealed class ImpairmentTests
         var receivedByClients = new ConcurrentDictionary<(long, int), int>();
         var corrupt = 0;
         var unreliableSeen = new ConcurrentDictionary<(long, int, bool), int>();
+        var sessionsEnded = new ConcurrentQueue<string>();
         await using var server = new PaperclipServer(TestPki.Shared.ServerOptions(validator));
         server.DataReceived += (connection, data, flags) => Record(connection.AccountId, data, flags, toServer, receivedByServer, toServerSide: true);
+        server.ClientLeft += (_, e) => sessionsEnded.Enqueue($"server side of {e.Connection!.AccountId}: {e.Reason} ({e.Text})");
         server.Start();
         await using var proxy = new ImpairmentProxy(ImpairmentSettings.Symmetric(server.LocalEndPoint, Bad, seed: 7));
 
@@ -57,6 +59,7 @@ public sealed class ImpairmentTests
             var account = TestPki.Account(1000 + i, validator);
             var client = new PaperclipClient(TestPki.Shared.ClientOptions(account, o => o.HandshakeTimeout = TimeSpan.FromSeconds(10)));
             client.DataReceived += (data, flags) => Record(account.Id, data, flags, toClients, receivedByClients, toServerSide: false);
+            client.Disconnected += (_, e) => sessionsEnded.Enqueue($"client {account.Id}: {e.Reason} ({e.Text})");
             clients[i] = client;
             await client.ConnectAsync(proxy.ListenEndPoint, Token).WaitAsync(TimeSpan.FromSeconds(60), Token);
         }));
@@ -72,6 +75,7 @@ public sealed class ImpairmentTests
         for (var i = 0; i < messages + large; i++)
         {
             var client = i % Clients;
+            Assert.True(sessionsEnded.IsEmpty, $"sessions ended mid-run: {string.Join("; ", sessionsEnded)}");
             var size = i < large ? 200 * 1024 : random.Next(8, maxSize + 1);
             bytes += 2L * size;
             var up = Message(1000 + client, i, size, random);
@@ -91,10 +95,11 @@ public sealed class ImpairmentTests
                 await Task.Yield();
         }
         var total = messages + large;
-        await Wait.UntilAsync(() => receivedByServer.Count == total && receivedByClients.Count == total,
+        await Wait.UntilAsync(() => (receivedByServer.Count == total && receivedByClients.Count == total) || !sessionsEnded.IsEmpty,
             $"every reliable message arrived (server {receivedByServer.Count}, clients {receivedByClients.Count} of {total})", TimeSpan.FromMinutes(LongTests.Pick(3, 60)));
         var messageTime = stopwatch.Elapsed;
 
+        Assert.True(sessionsEnded.IsEmpty, $"sessions ended mid-run: {string.Join("; ", sessionsEnded)}");
         Assert.Equal(0, Volatile.Read(ref corrupt));
         Assert.All(receivedByServer.Values, count => Assert.Equal(1, count));
         Assert.All(receivedByClients.Values, count => Assert.Equal(1, count));
