@@ -18,6 +18,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 {
     private const int MaxInvalidFinished = 3;
     private readonly ConcurrentDictionary<SocketAddress, ServerSession> _sessions = new();
+    private readonly CopyOnWriteList<ServerSession> _sessionList = new();
     private readonly ConcurrentDictionary<SocketAddress, ServerHandshake> _pending = new();
     private readonly ILogger _logger;
     private readonly EventQueue _events;
@@ -97,7 +98,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     /// <summary>Sends a message to every connected client.</summary>
     public void Broadcast(ReadOnlySpan<byte> data, PacketFlags flags = PacketFlags.Reliable)
     {
-        foreach (var session in _sessions.Values)
+        foreach (var session in _sessionList.Items)
         {
             if (!session.IsClosed)
                 session.Send(data, flags);
@@ -232,11 +233,16 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         if (_pending.TryGetValue(remote, out var replaced))
             replaced.Dispose();
         _pending[remote] = handshake;
-        _ = AnswerAuthAsync(handshake);
+        // The certificate check, ECDH and signature take about a millisecond of CPU: on the thread
+        // pool they use every core and never stall the receive loop (connected players' packets).
+        // MaxPendingHandshakes bounds how many can be queued.
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Server.AnswerAuthAsync(state.Handshake), (Server: this, Handshake: handshake), preferLocal: false);
     }
 
     private async Task AnswerAuthAsync(ServerHandshake handshake)
     {
+        if (_stopping.IsCancellationRequested)
+            return;
         try
         {
             Interlocked.Increment(ref Statistics._certificateChecks);
@@ -361,6 +367,8 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         session.Acknowledge(header.Sequence);
         if (_sessions.TryGetValue(handshake.Remote, out var previous))
             previous.Close(DisconnectReason.Disconnect, notifyPeer: false, "replaced by a new handshake from the same address");
+        // Listed before it can be found (and so closed, and unlisted) by address: never left listed.
+        _sessionList.Add(session);
         _sessions[handshake.Remote] = session;
         Interlocked.Increment(ref Statistics._handshakesCompleted);
         LogClientJoined(_logger, session.Connection.Username, session.Connection.AccountId, session.RemoteEndPoint);
@@ -406,11 +414,13 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 
     void IDatagramHandler.OnTick(long nowMilliseconds)
     {
-        foreach (var session in _sessions.Values)
+        foreach (var session in _sessionList.Items)
             session.OnTick(nowMilliseconds);
+        if (_pending.IsEmpty)
+            return;
 
         var timeout = (long)Options.HandshakeTimeout.TotalMilliseconds;
-        foreach (var handshake in _pending.Values)
+        foreach (var (_, handshake) in _pending)
         {
             if (nowMilliseconds - handshake.StartedMs >= timeout)
             {
@@ -446,6 +456,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     internal void OnSessionClosed(ServerSession session, DisconnectReason reason, string? text)
     {
         _sessions.TryRemove(new KeyValuePair<SocketAddress, ServerSession>(session.Remote, session));
+        _sessionList.Remove(session);
         LogClientLeft(_logger, session.Connection.Username, session.Connection.AccountId, reason);
         _events.Other(() => ClientLeft?.Invoke(this, new DisconnectedEventArgs(session.Connection, reason, text)));
     }

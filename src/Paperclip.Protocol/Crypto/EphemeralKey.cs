@@ -9,7 +9,6 @@ public sealed class EphemeralKey : IDisposable
     public const int SharedSecretSize = 32;
 
     private const int ScalarSize = 32;
-    private const string P256Oid = "1.2.840.10045.3.1.7";
 
     private readonly ECDiffieHellman _key;
 
@@ -58,12 +57,14 @@ public sealed class EphemeralKey : IDisposable
         if (sharedSecret.Length < SharedSecretSize)
             throw new ArgumentException($"The destination must hold {SharedSecretSize} bytes.", nameof(sharedSecret));
 
+        if (!Signatures.IsNamedP256(peerPublicKey))
+            return false;
         using var peer = ECDiffieHellman.Create();
         byte[]? z = null;
         try
         {
             peer.ImportSubjectPublicKeyInfo(peerPublicKey, out var read);
-            if (read != peerPublicKey.Length || !IsP256(peer))
+            if (read != peerPublicKey.Length)
                 return false;
             using var peerKey = peer.PublicKey;
             z = _key.DeriveRawSecretAgreement(peerKey);
@@ -87,9 +88,4 @@ public sealed class EphemeralKey : IDisposable
     /// <summary>Frees the key pair.</summary>
     public void Dispose() => _key.Dispose();
 
-    private static bool IsP256(ECDiffieHellman key)
-    {
-        var curve = key.ExportParameters(includePrivateParameters: false).Curve;
-        return curve.IsNamed && curve.Oid.Value == P256Oid;
-    }
 }

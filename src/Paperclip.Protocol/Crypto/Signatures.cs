@@ -38,12 +38,13 @@ internal static class Signatures
     /// <returns>False, never an exception, for a malformed or unsupported key or a bad signature.</returns>
     public static bool Verify(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, string? certificateAlgorithm = null)
     {
-        if (!TryImportPublicKey(subjectPublicKeyInfo, out var key))
+        if (!PublicKeyCache.TryGet(subjectPublicKeyInfo, out var cached))
             return false;
-        using (key)
+        var key = cached.Key;
+        if (certificateAlgorithm is not null && certificateAlgorithm != CertificateAlgorithm(key))
+            return false;
+        lock (cached.Lock)
         {
-            if (certificateAlgorithm is not null && certificateAlgorithm != CertificateAlgorithm(key))
-                return false;
             try
             {
                 return key switch
@@ -81,11 +82,12 @@ internal static class Signatures
                     key = rsa;
                     break;
                 case Oids.EcPublicKey:
+                    if (!IsNamedP256(subjectPublicKeyInfo))
+                        break;
                     var ecdsa = ECDsa.Create();
                     candidate = ecdsa;
                     ecdsa.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out var ecRead);
-                    var curve = ecdsa.ExportParameters(includePrivateParameters: false).Curve;
-                    if (ecRead != subjectPublicKeyInfo.Length || !curve.IsNamed || curve.Oid.Value != Oids.NistP256)
+                    if (ecRead != subjectPublicKeyInfo.Length)
                         break;
                     key = ecdsa;
                     break;
@@ -100,8 +102,31 @@ internal static class Signatures
     }
 
     /// <summary>The algorithm OID of an SPKI or a PKCS#8 PrivateKeyInfo, read without importing the key.</summary>
-    public static string? ReadAlgorithm(ReadOnlySpan<byte> encoded, bool privateKeyInfo = false)
+    public static string? ReadAlgorithm(ReadOnlySpan<byte> encoded, bool privateKeyInfo = false) =>
+        TryReadAlgorithmIdentifier(encoded, privateKeyInfo, out var algorithm, out _) ? algorithm : null;
+
+    /// <summary>
+    /// True when an SPKI declares an EC key on the named curve P-256. Read from the DER rather than
+    /// asked of the imported key: exporting the parameters costs as much as a hash of the key.
+    /// </summary>
+    public static bool IsNamedP256(ReadOnlySpan<byte> subjectPublicKeyInfo)
     {
+        if (!TryReadAlgorithmIdentifier(subjectPublicKeyInfo, privateKeyInfo: false, out var algorithm, out var parameters) || algorithm != Oids.EcPublicKey)
+            return false;
+        try
+        {
+            return AsnDecoder.ReadObjectIdentifier(parameters, AsnEncodingRules.DER, out var read) == Oids.NistP256 && read == parameters.Length;
+        }
+        catch (AsnContentException)
+        {
+            return false;
+        }
+    }
+
+    private static bool TryReadAlgorithmIdentifier(ReadOnlySpan<byte> encoded, bool privateKeyInfo, [NotNullWhen(true)] out string? algorithm, out ReadOnlySpan<byte> parameters)
+    {
+        algorithm = null;
+        parameters = default;
         try
         {
             AsnDecoder.ReadSequence(encoded, AsnEncodingRules.DER, out var offset, out var length, out _);
@@ -112,11 +137,14 @@ internal static class Signatures
                 contents = contents[versionLength..];
             }
             AsnDecoder.ReadSequence(contents, AsnEncodingRules.DER, out offset, out length, out _);
-            return AsnDecoder.ReadObjectIdentifier(contents.Slice(offset, length), AsnEncodingRules.DER, out _);
+            var identifier = contents.Slice(offset, length);
+            algorithm = AsnDecoder.ReadObjectIdentifier(identifier, AsnEncodingRules.DER, out var oidLength);
+            parameters = identifier[oidLength..];
+            return true;
         }
         catch (AsnContentException)
         {
-            return null;
+            return false;
         }
     }
 

@@ -106,6 +106,13 @@ public sealed class RecordLayerTests
     public async Task Spoofed_plaintext_disconnect_error_and_heartbeat_are_ignored_under_the_required_policy()
     {
         await using var pair = await ProxiedPair.StartAsync();
+        // Until the server acknowledges its Finished, a client rightly believes a plaintext
+        // CONNECTION error (the server may have refused the Finished). A round trip settles it:
+        // the server's ACK of the Finished left before its answer.
+        pair.Client.Client.Send("ping"u8);
+        pair.Server.Received.Next();
+        pair.Connection.Send("pong"u8);
+        pair.Client.Received.Next();
         var serverStats = pair.Connection.Statistics;
         var clientStats = pair.Client.Client.Statistics;
         byte[][] spoofs =
