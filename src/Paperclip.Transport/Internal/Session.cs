@@ -26,14 +26,11 @@ internal abstract partial class Session
     // counts bytes): an acknowledged message grows it by its packets in slow start and by its
     // share of one packet per window after; a retransmission timeout halves it, at most once per
     // RTO. Counting packets, not messages, keeps 200 KB messages from flooding a slow path. The cap
-    // keeps in-flight ids (at most one per packet) far inside half the sequence space (§4).
-    // Whatever the window, a few messages may be in flight: under heavy random loss (which AIMD
-    // reads as congestion) the window sits at its floor, and a large message, resent whole until
-    // every fragment got through, takes several retransmission rounds; one at a time would crawl.
+    // keeps in-flight ids (at most one per packet) far inside half the sequence space (§4). A
+    // message larger than the window still goes when nothing else is in flight.
     private const double InitialWindow = 64;
-    private const double MinWindow = 8;
+    private const double MinWindow = 16;
     private const double MaxWindow = 16_384;
-    private const int MinMessagesInFlight = 8;
 
     private readonly Lock _sendLock = new();
     private readonly Lock _flushLock = new();
@@ -55,6 +52,8 @@ internal abstract partial class Session
     private ushort _nextSequence;
     private double _window = InitialWindow;
     private int _inFlightPackets;
+    private double _retransmitCredit;
+    private long _lastRetransmitMs;
     private int _fragmentedInFlight;
     private int _fragmentedBytesInFlight;
     private double _slowStartThreshold = MaxWindow;
@@ -284,7 +283,7 @@ internal abstract partial class Session
         if (message.IsFragmented && _fragmentedInFlight > 0
             && (_fragmentedInFlight >= Options.MaxPartialMessages || _fragmentedBytesInFlight + message.MessageBytes > Options.MaxPartialBytes))
             return false;
-        return _inFlight.Count < MinMessagesInFlight || _inFlightPackets + packets <= (int)_window;
+        return _inFlight.Count == 0 || _inFlightPackets + packets <= (int)_window;
     }
 
     // Under _sendLock: moves waiting messages into the window as it opens.
@@ -728,6 +727,12 @@ internal abstract partial class Session
         var queued = false;
         lock (_sendLock)
         {
+            // Retransmissions are paced to one window per smoothed RTT: whole fragmented messages
+            // resent at once would otherwise swamp a congested path and keep it congested. A due
+            // message left out stays due and goes first on a later tick, as others are no longer due.
+            var elapsed = now - _lastRetransmitMs;
+            _lastRetransmitMs = now;
+            _retransmitCredit = Math.Min(_window, _retransmitCredit + (_window * elapsed / Math.Max(_rtt.SmoothedMs, 1)));
             foreach (var message in _inFlight.Values)
             {
                 if (message.IsOut && now - message.FirstSentMs >= (long)Options.ReliableTimeout.TotalMilliseconds)
@@ -735,10 +740,11 @@ internal abstract partial class Session
                     expired = true;
                     break;
                 }
-                if (message.IsOut && now - message.LastSentMs >= (long)_rtt.BackoffMs(message.Retries))
+                if (message.IsOut && _retransmitCredit > 0 && now - message.LastSentMs >= (long)_rtt.BackoffMs(message.Retries))
                 {
                     message.QueueInto(_queued);
                     message.Retries++;
+                    _retransmitCredit -= message.PacketCount;
                     _awaitingFlush.Add(message);
                     Statistics.Retransmissions++;
                     queued = true;

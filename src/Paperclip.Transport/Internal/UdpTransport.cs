@@ -39,6 +39,7 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
     private readonly SemaphoreSlim _flushSignal = new(0);
     private readonly Thread _flusher;
     private ITimer? _timer;
+    private Thread? _ticker;
     private readonly Thread _receiver;
     private int _flushSignaled;
     private int _ticking;
@@ -74,7 +75,32 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
     {
         _flusher.Start();
         _receiver.Start();
-        _timer = Clock.Provider.CreateTimer(_ => Tick(), null, _options.TimerResolution, _options.TimerResolution);
+        // On the system clock a thread of our own sleeps between ticks: a thread-pool timer wakes a
+        // pool worker per tick, which then spins looking for more work (the profile of an idle-ish
+        // 200-client server: most of its CPU). An injected clock drives its own timer.
+        if (Clock.Provider == TimeProvider.System)
+        {
+            _ticker = new Thread(TickLoop) { IsBackground = true, Name = $"Paperclip timer {LocalEndPoint}" };
+            _ticker.Start();
+        }
+        else
+        {
+            _timer = Clock.Provider.CreateTimer(_ => Tick(), null, _options.TimerResolution, _options.TimerResolution);
+        }
+    }
+
+    private void TickLoop()
+    {
+        var stopping = _stopping.Token.WaitHandle;
+        try
+        {
+            while (!stopping.WaitOne(_options.TimerResolution))
+                Tick();
+        }
+        catch (ObjectDisposedException)
+        {
+            // disposed from this very thread, by an event handler
+        }
     }
 
     public void Send(ReadOnlySpan<byte> datagram, SocketAddress to)
@@ -199,6 +225,8 @@ internal sealed partial class UdpTransport : IDatagramSink, IAsyncDisposable
             await _timer.DisposeAsync().ConfigureAwait(false);
         _flushSignal.Release();
         // Disposing from an event handler runs on one of these threads: it must not wait for itself.
+        if (_ticker is not null)
+            JoinUnlessCurrent(_ticker);
         JoinUnlessCurrent(_flusher);
         _socket.Dispose();
         JoinUnlessCurrent(_receiver);

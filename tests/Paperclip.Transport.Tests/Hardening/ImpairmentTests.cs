@@ -135,6 +135,29 @@ public sealed class ImpairmentTests
         }
     }
 
+    [Fact]
+    public async Task A_burst_of_large_reliable_messages_stays_within_the_peers_reassembly_limits()
+    {
+        // 40 messages of 200 KB queued at once (8 MB, 7,000 fragments) through 10 % loss: the
+        // sender keeps fragmented messages in flight within what the receiver's reassembly holds
+        // (64 sets, 1 MiB), so no partial set is evicted and every message completes.
+        await using var pair = await ProxiedPair.StartAsync(impairment: new DirectionSettings { Loss = 0.1, BurstLength = 2 });
+        var sent = new Dictionary<string, int>();
+        for (var i = 0; i < 40; i++)
+        {
+            var message = RandomNumberGenerator.GetBytes(200 * 1024);
+            sent[Convert.ToHexString(SHA256.HashData(message))] = i;
+            pair.Client.Client.Send(message, PacketFlags.Reliable);
+        }
+        for (var i = 0; i < 40; i++)
+            Assert.True(sent.Remove(Convert.ToHexString(SHA256.HashData(pair.Server.Received.Next(TimeSpan.FromSeconds(60)).Data))), "an unknown or repeated message arrived");
+
+        Assert.Empty(sent);
+        Assert.Equal(0, pair.Connection.Statistics.Dropped(DropReason.Reassembly));
+        Assert.True(pair.Client.Client.Statistics.Retransmissions > 0, "the loss made the sender retransmit");
+        Assert.True(pair.Client.Client.IsConnected);
+    }
+
     private static byte[] Message(long client, int index, int size, Random random)
     {
         var message = new byte[Math.Max(size, 9)];
