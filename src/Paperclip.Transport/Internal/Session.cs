@@ -728,11 +728,15 @@ internal abstract partial class Session
         lock (_sendLock)
         {
             // Retransmissions are paced to one window per smoothed RTT: whole fragmented messages
-            // resent at once would otherwise swamp a congested path and keep it congested. A due
-            // message left out stays due and goes first on a later tick, as others are no longer due.
+            // resent at once would otherwise swamp a congested path and keep it congested. But
+            // never slower than everything in flight once per maximum backoff: data launched
+            // under a large window must still get its retries before the reliable timeout when
+            // the window has since collapsed. A due message left out stays due and goes first on
+            // a later tick, as the others are no longer due.
             var elapsed = now - _lastRetransmitMs;
             _lastRetransmitMs = now;
-            _retransmitCredit = Math.Min(_window, _retransmitCredit + (_window * elapsed / Math.Max(_rtt.SmoothedMs, 1)));
+            var packetsPerMs = Math.Max(_window / Math.Max(_rtt.SmoothedMs, 1), _inFlightPackets / Options.MaxRetransmissionTimeout.TotalMilliseconds);
+            _retransmitCredit = Math.Min(_window, _retransmitCredit + (packetsPerMs * elapsed));
             foreach (var message in _inFlight.Values)
             {
                 if (message.IsOut && now - message.FirstSentMs >= (long)Options.ReliableTimeout.TotalMilliseconds)
