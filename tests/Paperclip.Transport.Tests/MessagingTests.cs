@@ -276,6 +276,36 @@ public sealed class MessagingTests
     }
 
     [Fact]
+    public async Task A_lost_ping_is_repeated_every_retry_interval_until_the_peer_answers()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = ServerHarness.Start(time: clock);
+        // The network loses the server's first three PINGs (a lone sealed HEARTBEAT: 0x68).
+        var pings = 0;
+        await using var relay = new TamperingRelay(server.EndPoint, (datagram, toServer) =>
+            !toServer && datagram[0] == 0x68 && Interlocked.Increment(ref pings) <= 3 ? null : datagram);
+        var account = TestPki.Account(18, server.Validator);
+        await using var client = new ClientHarness(new PaperclipClient(TestPki.Shared.ClientOptions(account)));
+        await client.Client.ConnectAsync(relay.EndPoint, Token).WaitAsync(Wait.Timeout, Token);
+        var connection = server.Joined.Next();
+        var received = connection.Statistics.DatagramsReceived;
+
+        // Silent for the interval, then one more PING per second (the retry interval) until one gets through.
+        var sent = 0;
+        for (var second = 30; sent <= 3; second++)
+        {
+            Assert.True(second < 40, "the fourth PING did not leave within 10 s of the first");
+            clock.Advance(TimeSpan.FromSeconds(second == 30 ? 30 : 1));
+            var before = sent;
+            await Wait.UntilAsync(() => Volatile.Read(ref pings) > before, $"a PING left at {second} s");
+            sent = Volatile.Read(ref pings);
+        }
+        await Wait.UntilAsync(() => connection.Statistics.DatagramsReceived > received, "the PONG arrived");
+        clock.Advance(TimeSpan.FromSeconds(100));
+        Assert.True(connection.IsConnected);
+    }
+
+    [Fact]
     public async Task Polled_events_are_raised_on_the_polling_thread()
     {
         await using var server = ServerHarness.Start(o => o.EventDelivery = EventDelivery.Polled);
