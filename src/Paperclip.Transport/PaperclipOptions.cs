@@ -43,7 +43,7 @@ public abstract class PaperclipOptions
 
     /// <summary>
     /// While the peer stays silent past <see cref="HeartbeatInterval"/>, the PING is repeated this
-    /// often. Default 1 s; at most the interval. A single PING per interval would end a healthy
+    /// often. Default 1 s; an interval shorter than this takes its place. A single PING per interval would end a healthy
     /// session on a lossy path whenever three PING/PONG exchanges in a row lose a datagram (about
     /// one idle session in eight per two minutes at 30 % loss).
     /// </summary>
@@ -88,7 +88,7 @@ public abstract class PaperclipOptions
         Require(MaxPartialBytes > 0, nameof(MaxPartialBytes), "must be positive");
         Require(ReassemblyTimeout > TimeSpan.Zero, nameof(ReassemblyTimeout), "must be positive");
         Require(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), "must be positive");
-        Require(HeartbeatRetryInterval > TimeSpan.Zero && HeartbeatRetryInterval <= HeartbeatInterval, nameof(HeartbeatRetryInterval), "must be positive and at most HeartbeatInterval");
+        Require(HeartbeatRetryInterval > TimeSpan.Zero, nameof(HeartbeatRetryInterval), "must be positive");
         Require(HeartbeatTimeout > HeartbeatInterval, nameof(HeartbeatTimeout), "must exceed HeartbeatInterval");
         Require(HandshakeTimeout > TimeSpan.Zero, nameof(HandshakeTimeout), "must be positive");
         Require(ReliableTimeout > TimeSpan.Zero, nameof(ReliableTimeout), "must be positive");

@@ -703,7 +703,7 @@ internal abstract partial class Session
             Close(DisconnectReason.Timeout, notifyPeer: true, "heartbeat timeout");
             return;
         }
-        if (silentFor >= (long)Options.HeartbeatInterval.TotalMilliseconds && now - _lastPingMs >= (long)Options.HeartbeatRetryInterval.TotalMilliseconds && IsEncrypted)
+        if (silentFor >= (long)Options.HeartbeatInterval.TotalMilliseconds && now - _lastPingMs >= (long)Math.Min(Options.HeartbeatRetryInterval.TotalMilliseconds, Options.HeartbeatInterval.TotalMilliseconds) && IsEncrypted)
         {
             _lastPingMs = now;
             QueueControl(PacketHeader.Create(PacketType.Heartbeat, PacketFlags.None, 0), default);
