@@ -51,8 +51,16 @@ public sealed class TamperingRelay : IAsyncDisposable
                 _client = from;
             var forwarded = _tamper(buffer.AsSpan(0, result.ReceivedBytes).ToArray(), toServer);
             var to = toServer ? _server : _client;
-            if (forwarded is not null && to is not null)
+            if (forwarded is null || to is null)
+                continue;
+            try
+            {
                 await _socket.SendToAsync(forwarded, to);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or SocketException)
+            {
+                // Disposed mid-send (the test is over) or the peer's port is gone: the datagram is lost, as on a network.
+            }
         }
     }
 
