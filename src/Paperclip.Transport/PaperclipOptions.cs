@@ -43,9 +43,9 @@ public abstract class PaperclipOptions
 
     /// <summary>
     /// While the peer stays silent past <see cref="HeartbeatInterval"/>, the PING is repeated this
-    /// often. Default 1 s; an interval shorter than this takes its place. A single PING per interval would end a healthy
-    /// session on a lossy path whenever three PING/PONG exchanges in a row lose a datagram (about
-    /// one idle session in eight per two minutes at 30 % loss).
+    /// often. Default 1 s; an interval shorter than this takes its place. A single PING per
+    /// interval would end a healthy session on a lossy path whenever three PING/PONG exchanges in
+    /// a row lose a datagram (about one idle session in eight per two minutes at 30 % loss).
     /// </summary>
     public TimeSpan HeartbeatRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
 
