@@ -21,7 +21,9 @@ internal enum Framing : byte
 /// </summary>
 internal sealed class OutgoingQueue : IDisposable
 {
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+    // Small to start: a server holds two per session, and thousands of sessions would keep
+    // megabytes the pool cannot recycle. A busy session grows it once, by doubling, and keeps it.
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(2048);
     private Entry[] _entries = new Entry[64];
     private int _length;
 
