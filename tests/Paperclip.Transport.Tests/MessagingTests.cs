@@ -276,6 +276,33 @@ public sealed class MessagingTests
     }
 
     [Fact]
+    public async Task Fragments_of_a_message_already_delivered_are_acknowledged_again_one_by_one_not_reassembled()
+    {
+        await using var server = ServerHarness.Start();
+        // Once armed, the server's datagrams (its ACK among them) are lost until the client resends.
+        PaperclipClient? sender = null;
+        var armed = false;
+        await using var relay = new TamperingRelay(server.EndPoint, (datagram, toServer) =>
+            !toServer && Volatile.Read(ref armed) && sender!.Statistics.Retransmissions == 0 ? null : datagram);
+        var account = TestPki.Account(19, server.Validator);
+        await using var client = new ClientHarness(new PaperclipClient(TestPki.Shared.ClientOptions(account)));
+        sender = client.Client;
+        await client.Client.ConnectAsync(relay.EndPoint, Token).WaitAsync(Wait.Timeout, Token);
+        var connection = server.Joined.Next();
+        Volatile.Write(ref armed, true);
+
+        var message = RandomNumberGenerator.GetBytes(12_000); // 11 fragments
+        client.Client.Send(message, PacketFlags.Reliable);
+        Assert.Equal(message, server.Received.Next().Data);
+
+        // Each fragment of the resent message is dropped as a duplicate and ACKed at once, so the
+        // sender stops even if not every fragment gets through again.
+        await Wait.UntilAsync(() => connection.Statistics.Dropped(DropReason.Duplicate) >= 10, $"every resent fragment was recognised ({connection.Statistics.Dropped(DropReason.Duplicate)})");
+        client.Client.Send("after"u8, PacketFlags.Reliable);
+        Assert.Equal("after"u8.ToArray(), server.Received.Next().Data);
+    }
+
+    [Fact]
     public async Task A_lost_ping_is_repeated_every_retry_interval_until_the_peer_answers()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
