@@ -28,6 +28,8 @@ internal static class PublicKeyCache
         if (Keys.Count >= Capacity)
             Keys.Clear();
         key = Keys.GetOrAdd(subjectPublicKeyInfo.ToArray(), new CachedKey(imported));
+        if (!ReferenceEquals(key.Key, imported))
+            imported.Dispose(); // another thread imported the same key first
         return true;
     }
 

@@ -69,9 +69,11 @@ internal static class Signatures
     {
         key = null;
         AsymmetricAlgorithm? candidate = null;
+        if (!TryReadAlgorithmIdentifier(subjectPublicKeyInfo, privateKeyInfo: false, out var algorithm, out var parameters))
+            return false;
         try
         {
-            switch (ReadAlgorithm(subjectPublicKeyInfo))
+            switch (algorithm)
             {
                 case Oids.RsaEncryption:
                     var rsa = RSA.Create();
@@ -82,7 +84,7 @@ internal static class Signatures
                     key = rsa;
                     break;
                 case Oids.EcPublicKey:
-                    if (!IsNamedP256(subjectPublicKeyInfo))
+                    if (!NamesP256(parameters))
                         break;
                     var ecdsa = ECDsa.Create();
                     candidate = ecdsa;
@@ -109,10 +111,13 @@ internal static class Signatures
     /// True when an SPKI declares an EC key on the named curve P-256. Read from the DER rather than
     /// asked of the imported key: exporting the parameters costs as much as a hash of the key.
     /// </summary>
-    public static bool IsNamedP256(ReadOnlySpan<byte> subjectPublicKeyInfo)
+    public static bool IsNamedP256(ReadOnlySpan<byte> subjectPublicKeyInfo) =>
+        TryReadAlgorithmIdentifier(subjectPublicKeyInfo, privateKeyInfo: false, out var algorithm, out var parameters)
+        && algorithm == Oids.EcPublicKey && NamesP256(parameters);
+
+    // The parameters of an EC AlgorithmIdentifier: exactly the named curve P-256.
+    private static bool NamesP256(ReadOnlySpan<byte> parameters)
     {
-        if (!TryReadAlgorithmIdentifier(subjectPublicKeyInfo, privateKeyInfo: false, out var algorithm, out var parameters) || algorithm != Oids.EcPublicKey)
-            return false;
         try
         {
             return AsnDecoder.ReadObjectIdentifier(parameters, AsnEncodingRules.DER, out var read) == Oids.NistP256 && read == parameters.Length;
