@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using LiteNetLib;
-using Paperclip.Protocol;
 using Paperclip.Transport;
 
 namespace Paperclip.LoadTest;
@@ -147,7 +146,7 @@ internal sealed class PaperclipImpl(Pki pki, bool encrypted) : ILoadImpl
     private sealed class Client(PaperclipClient client) : ILoadClient
     {
         // Under the required policy ENCRYPTED is implied; under the optional one it is left off.
-        public void Send(ReadOnlySpan<byte> payload, bool reliable) => client.Send(payload, reliable ? PacketFlags.Reliable : PacketFlags.None);
+        public void Send(ReadOnlySpan<byte> payload, bool reliable) => client.Send(payload, reliable ? Delivery.Reliable : Delivery.Unreliable);
 
         public void Update(float elapsedMilliseconds)
         {

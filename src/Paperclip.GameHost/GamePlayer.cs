@@ -16,7 +16,7 @@ internal sealed class GamePlayer(PaperclipConnection connection) : IGamePlayer
     public void Send(ReadOnlySpan<byte> message)
     {
         if (Connection.IsConnected)
-            Connection.Send(message, PacketFlags.Reliable);
+            Connection.Send(message, Delivery.Reliable);
     }
 
     public void SendError(string message)

@@ -7,12 +7,14 @@ using Paperclip.Protocol;
 using Paperclip.Protocol.Certificates;
 using Paperclip.Protocol.Crypto;
 using Paperclip.Transport.Internal;
+using Paperclip.Transport.Internal.Io;
 
 namespace Paperclip.Transport;
 
 /// <summary>
 /// A Paperclip client: connects to one server with an account certificate (protocol §5),
-/// then sends and receives messages. Dispose it to leave (CLIENT_DISCONNECT).
+/// then sends and receives messages. Dispose it to leave (CLIENT_DISCONNECT). Its socket runs
+/// on one thread of the process-wide I/O engine, shared with every other client and server.
 /// </summary>
 public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
 {
@@ -26,7 +28,8 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
     private readonly Lock _handshakeLock = new();
     private readonly Action<object, ReadOnlySpan<byte>, PacketFlags> _raiseData;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private UdpTransport? _transport;
+    private readonly HandshakeTimer _handshakeTimer;
+    private UdpEndpoint? _endpoint;
     private ClientSession? _session;
     private SocketAddress? _server;
     private EphemeralKey? _ephemeral;
@@ -49,11 +52,22 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
+        Settings = new TransportSettings(options);
+        _certificate = options.Certificate!.ToArray();
+        _privateKey = options.PrivateKey!;
+        _serverPublicKey = options.ServerPublicKey!.ToArray();
+        _authRetransmitDelayMs = (long)options.AuthRetransmitDelay.TotalMilliseconds;
+        _handshakeTimer = new HandshakeTimer(this);
         Clock = new Clock(options.TimeProvider);
         _logger = logger ?? NullLogger<PaperclipClient>.Instance;
         _events = new EventQueue(options.EventDelivery);
         _raiseData = static (client, data, flags) => ((PaperclipClient)client).DataReceived?.Invoke(data, flags);
     }
+
+    private readonly byte[] _certificate;
+    private readonly AsymmetricAlgorithm _privateKey;
+    private readonly byte[] _serverPublicKey;
+    private readonly long _authRetransmitDelayMs;
 
     /// <summary>The server sent a message (on the receive thread, or from <see cref="Poll"/>).</summary>
     public event ClientDataHandler? DataReceived;
@@ -67,19 +81,21 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
     /// <summary>The server sent an ERROR that did not end the session.</summary>
     public event EventHandler<ErrorReceivedEventArgs>? ErrorReceived;
 
-    /// <summary>The options, validated.</summary>
+    /// <summary>The options as given. They were validated and copied at construction: changing them later changes nothing.</summary>
     public PaperclipClientOptions Options { get; }
 
     /// <summary>True between a completed handshake and the end of the session.</summary>
-    public bool IsConnected => _connected.Task.IsCompletedSuccessfully && _session is { IsClosed: false };
+    public bool IsConnected => _connected.Task.IsCompletedSuccessfully && _session is { IsEnding: false };
 
     /// <summary>Traffic counters and the RTT (empty before <see cref="ConnectAsync(EndPoint, CancellationToken)"/>).</summary>
     public ConnectionStatistics Statistics => _session?.Statistics ?? new ConnectionStatistics();
 
     /// <summary>The local address of the client's socket.</summary>
-    public IPEndPoint LocalEndPoint => _transport?.LocalEndPoint ?? throw new InvalidOperationException("Not connected.");
+    public IPEndPoint LocalEndPoint => _endpoint?.LocalEndPoint ?? throw new InvalidOperationException("Not connected.");
 
     internal Clock Clock { get; }
+
+    internal TransportSettings Settings { get; }
 
     internal ILogger Logger => _logger;
 
@@ -95,7 +111,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
     public async Task ConnectAsync(EndPoint server, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(server);
-        if (_transport is not null)
+        if (_endpoint is not null)
             throw new InvalidOperationException("ConnectAsync was already called.");
         var target = server switch
         {
@@ -106,31 +122,37 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
 
         // A dual-mode IPv6 socket reaches IPv4 servers through mapped addresses.
         _server = new IPEndPoint(target.Address.AddressFamily == AddressFamily.InterNetwork ? target.Address.MapToIPv6() : target.Address, target.Port).Serialize();
-        _transport = new UdpTransport(new IPEndPoint(IPAddress.IPv6Any, 0), this, Options, Clock, _logger);
-        _session = new ClientSession(this, _transport, _server);
+        var endpoint = new UdpEndpoint(new IPEndPoint(IPAddress.IPv6Any, 0), this, Settings, Clock, _logger);
+        _session = new ClientSession(this, endpoint, _server);
         _ephemeral = EphemeralKey.Generate();
-        lock (_handshakeLock)
+        _endpoint = endpoint;
+        endpoint.Start();
+        await endpoint.Loop.InvokeAsync(() =>
         {
-            _startedMs = Clock.NowMilliseconds;
-            SendAuth(cookie: default);
-        }
-        _transport.Start();
+            lock (_handshakeLock)
+            {
+                _startedMs = Clock.NowMilliseconds;
+                SendAuth(cookie: default);
+            }
+            endpoint.Schedule(_handshakeTimer);
+        }).ConfigureAwait(false);
 
         using var registration = cancellationToken.Register(() => Fail(new OperationCanceledException(cancellationToken)));
         await _connected.Task.ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Sends a message. Flags: RELIABLE, CHECKSUM, COMPRESSED, FRAG, and ENCRYPTED (implied under
-    /// the required policy). Large messages fragment automatically.
+    /// Sends a message from any thread: sealed, delivered as <paramref name="delivery"/> says,
+    /// fragmented when it does not fit one datagram. It leaves on the I/O loop's next turn.
     /// </summary>
     /// <exception cref="SizeException">The message exceeds the maximum message size or 255 fragments.</exception>
+    /// <exception cref="ArgumentException">Unknown options, or <see cref="SendOptions.Plaintext"/> under the required policy.</exception>
     /// <exception cref="InvalidOperationException">Not connected.</exception>
-    public void Send(ReadOnlySpan<byte> data, PacketFlags flags = PacketFlags.Reliable)
+    public void Send(ReadOnlySpan<byte> data, Delivery delivery = Delivery.Reliable, SendOptions options = SendOptions.None)
     {
         if (!IsConnected)
             throw new InvalidOperationException("Not connected.");
-        _session!.Send(data, flags);
+        _session!.Send(data, delivery, options);
     }
 
     /// <summary>Raises queued events on the calling thread (with <see cref="EventDelivery.Polled"/>); returns how many.</summary>
@@ -142,9 +164,11 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         Fail(new ObjectDisposedException(nameof(PaperclipClient)));
-        _session?.Close(DisconnectReason.ClientDisconnect, notifyPeer: IsConnectedOrConnecting, "the client left");
-        if (_transport is not null)
-            await _transport.DisposeAsync().ConfigureAwait(false);
+        if (_endpoint is { } endpoint)
+        {
+            await endpoint.Loop.InvokeAsync(() => _session!.Close(DisconnectReason.ClientDisconnect, notifyPeer: IsConnectedOrConnecting, "the client left")).ConfigureAwait(false);
+            await endpoint.DisposeAsync().ConfigureAwait(false);
+        }
         lock (_handshakeLock)
         {
             _ephemeral?.Dispose();
@@ -159,8 +183,8 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
     // Under _handshakeLock.
     private void SendAuth(ReadOnlySpan<byte> cookie)
     {
-        var certificate = Options.Certificate!;
-        var signature = AuthSignature.SignClient(Options.PrivateKey!, _ephemeral!.PublicKey);
+        var certificate = _certificate;
+        var signature = AuthSignature.SignClient(_privateKey, _ephemeral!.PublicKey);
         _authSequence = _session!.NextSequence();
         var headerLength = PacketWriter.AuthHeaderLength(certificate.Length, _ephemeral.PublicKey.Length, signature.Length);
         // DATA: COOKIE_LEN, COOKIE, then zero padding to at least 1200 bytes (anti-amplification, §5.5).
@@ -168,7 +192,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         PacketWriter.WriteAuthHeader(auth, PacketFlags.None, _authSequence, certificate, _ephemeral.PublicKey, signature);
         auth[headerLength] = (byte)cookie.Length;
         cookie.CopyTo(auth.AsSpan(headerLength + 1));
-        if (auth.Length > Options.MaxDatagramSize)
+        if (auth.Length > Settings.MaxDatagramSize)
             throw new ArgumentException("The certificate is too large for one AUTH datagram; use an RSA-2048 or ECDSA P-256 key.");
         _clientAuth = auth;
         _authSends = 0;
@@ -179,7 +203,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
     {
         _lastAuthSentMs = Clock.NowMilliseconds;
         _authSends++;
-        _transport!.Send(_clientAuth, _server!);
+        _endpoint!.Send(_clientAuth, _server!);
     }
 
     void IDatagramHandler.OnDatagram(Span<byte> datagram, SocketAddress from)
@@ -195,7 +219,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         }
         if (_connected.Task.IsCompleted)
         {
-            session.Receive(datagram, header);
+            session.OnDatagram(datagram, header);
             return;
         }
         if ((header.Flags & PacketFlags.Encrypted) != 0)
@@ -223,6 +247,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
                 Fail(e);
             }
         }
+        _endpoint!.Schedule(_handshakeTimer);
     }
 
     // Under _handshakeLock.
@@ -232,7 +257,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
             return;
         var certificate = datagram[header.Certificate];
         var key = datagram[header.Key];
-        if (!ServerCertificate.Validate(certificate, Options.ServerPublicKey, Clock.Provider.GetUtcNow())
+        if (!ServerCertificate.Validate(certificate, _serverPublicKey, Clock.Provider.GetUtcNow())
             || !AuthSignature.VerifyServer(certificate, _clientAuth, key, datagram[header.Signature]))
         {
             OnFailedAnswer(ConnectionError.CertificateInvalid, new CertificateInvalidException("the server's certificate or signature is not valid"), tellServer: true);
@@ -285,7 +310,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         var finishedAck = new byte[PacketWriter.HeaderLength(PacketType.Ack, PacketFlags.Reliable) + mac.Length];
         mac.CopyTo(finishedAck.AsSpan(PacketWriter.WriteHeader(finishedAck, ack)));
         session.ClientFinished = finishedAck;
-        session.Activate(_keys, isClient: true);
+        session.Activate(_keys, isClient: true, Clock.NowMilliseconds);
         _keys.Dispose();
         _ephemeral!.Dispose();
         session.FinishedSequence = ack.Sequence;
@@ -330,7 +355,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         header.Error = ErrorCode.Of(error);
         Span<byte> datagram = stackalloc byte[PacketWriter.HeaderLength(PacketType.Error, PacketFlags.None)];
         PacketWriter.WriteHeader(datagram, header);
-        _transport!.Send(datagram, _server!);
+        _endpoint!.Send(datagram, _server!);
         Fail(exception);
     }
 
@@ -346,25 +371,33 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         return header;
     }
 
-    void IDatagramHandler.OnTick(long nowMilliseconds)
+    // I/O loop: the handshake's timeout, and the identical AUTH again with doubling delays until the server's answers arrive.
+    private void OnHandshakeTimer(long now)
     {
-        if (_connected.Task.IsCompleted)
-        {
-            _session?.OnTick(nowMilliseconds);
-            return;
-        }
         lock (_handshakeLock)
         {
-            if (nowMilliseconds - _startedMs >= (long)Options.HandshakeTimeout.TotalMilliseconds)
+            if (_connected.Task.IsCompleted)
+                return;
+            if (now - _startedMs >= Settings.HandshakeTimeoutMs)
             {
                 Fail(_lastFailure ?? new TimeoutDisconnectException("the server did not answer the handshake"));
                 return;
             }
-            // The identical AUTH again, with doubling delays, until the server's answers arrive.
-            var delay = (long)Options.AuthRetransmitDelay.TotalMilliseconds << Math.Min(_authSends - 1, 8);
-            if (_clientAuth is not null && nowMilliseconds - _lastAuthSentMs >= delay)
+            if (_clientAuth is not null && now >= NextAuthMs)
                 TransmitAuth();
         }
+    }
+
+    private long NextAuthMs => _lastAuthSentMs + (_authRetransmitDelayMs << Math.Min(_authSends - 1, 8));
+
+    /// <summary>The handshake's deadline on the endpoint's timer queue; gone once the handshake ended.</summary>
+    private sealed class HandshakeTimer(PaperclipClient client) : ITimed
+    {
+        public long Deadline => client._connected.Task.IsCompleted ? long.MaxValue : Math.Min(client._startedMs + client.Settings.HandshakeTimeoutMs, client.NextAuthMs);
+
+        public long ScheduledAt { get; set; } = long.MaxValue;
+
+        public void OnTimer(long now) => client.OnHandshakeTimer(now);
     }
 
     // ---------------------------------------------------------------- session callbacks

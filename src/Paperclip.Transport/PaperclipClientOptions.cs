@@ -18,7 +18,7 @@ public sealed class PaperclipClientOptions : PaperclipOptions
     public TimeSpan AuthRetransmitDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <inheritdoc />
-    public override void Validate()
+    internal override void Validate()
     {
         base.Validate();
         Require(Certificate is { Length: > 0 }, nameof(Certificate), "is required");

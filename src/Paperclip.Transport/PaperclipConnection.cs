@@ -30,25 +30,26 @@ public sealed class PaperclipConnection
     /// <summary>Traffic counters and the RTT.</summary>
     public ConnectionStatistics Statistics => Session.Statistics;
 
-    /// <summary>False once the session ended.</summary>
-    public bool IsConnected => !Session.IsClosed;
+    /// <summary>False once the session ended (or an end was asked for).</summary>
+    public bool IsConnected => !Session.IsEnding;
 
     /// <summary>
-    /// Sends a message. Flags: RELIABLE, CHECKSUM, COMPRESSED, FRAG, and ENCRYPTED (implied under
-    /// the required policy). Large messages fragment automatically.
+    /// Sends a message from any thread: sealed, delivered as <paramref name="delivery"/> says,
+    /// fragmented when it does not fit one datagram. It leaves on the I/O loop's next turn.
     /// </summary>
     /// <exception cref="SizeException">The message exceeds the maximum message size or 255 fragments.</exception>
+    /// <exception cref="ArgumentException">Unknown options, or <see cref="SendOptions.Plaintext"/> under the required policy.</exception>
     /// <exception cref="ObjectDisposedException">The session has ended.</exception>
-    public void Send(ReadOnlySpan<byte> data, PacketFlags flags = PacketFlags.Reliable) => Session.Send(data, flags);
+    public void Send(ReadOnlySpan<byte> data, Delivery delivery = Delivery.Reliable, SendOptions options = SendOptions.None) => Session.Send(data, delivery, options);
 
     /// <summary>
     /// Sends the client an ERROR packet that does not end the session (e.g. PACKET / DATA for a
     /// game message it cannot accept), with a readable explanation of at most 256 UTF-8 bytes.
     /// </summary>
-    public void SendError(ErrorCode code, string message) => Session.SendError(code, message);
+    public void SendError(ErrorCode code, string message) => Session.SendErrorFromAnyThread(code, message);
 
     /// <summary>Ends the session, telling the client (DISCONNECT / SERVER_DISCONNECT).</summary>
-    public void Disconnect() => Session.Close(DisconnectReason.ServerDisconnect, notifyPeer: true, "disconnected by the server");
+    public void Disconnect() => Session.RequestClose(DisconnectReason.ServerDisconnect, "disconnected by the server");
 
     /// <inheritdoc />
     public override string ToString() => $"{Username} (#{AccountId}) at {RemoteEndPoint}";

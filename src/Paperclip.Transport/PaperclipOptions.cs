@@ -20,9 +20,17 @@ public enum EventDelivery
     Polled,
 }
 
-/// <summary>Options shared by clients and servers. Defaults are the spec's (protocol §8).</summary>
+/// <summary>
+/// Options shared by clients and servers. Defaults are the spec's (protocol §8). A client or
+/// server validates and copies them when it is made; changing them afterwards changes nothing.
+/// </summary>
 public abstract class PaperclipOptions
 {
+    /// <summary>Only <see cref="PaperclipClientOptions"/> and <see cref="PaperclipServerOptions"/> derive from this.</summary>
+    private protected PaperclipOptions()
+    {
+    }
+
     /// <summary>Largest datagram sent or accepted. Default 1200 (the IPv6 minimum MTU); at least 1200, at most 65,507.</summary>
     public int MaxDatagramSize { get; set; } = ProtocolConstants.MaxDatagramSize;
 
@@ -73,14 +81,17 @@ public abstract class PaperclipOptions
     /// <summary>Clock for every timer, timeout and statistic. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    /// <summary>How often retransmissions, heartbeats and timeouts are checked. Default 5 ms.</summary>
-    public TimeSpan TimerResolution { get; set; } = TimeSpan.FromMilliseconds(5);
-
     /// <summary>Kernel socket buffer sizes in bytes. Default 4 MiB each (the kernel may cap it).</summary>
     public int SocketBufferSize { get; set; } = 4 << 20;
 
+    /// <summary>
+    /// Which readiness mechanism the process-wide I/O engine uses for this socket. Default
+    /// <see cref="SocketEngine.Automatic"/>: epoll on Linux, .NET's socket engine elsewhere.
+    /// </summary>
+    public SocketEngine SocketEngine { get; set; } = SocketEngine.Automatic;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
-    public virtual void Validate()
+    internal virtual void Validate()
     {
         Require(MaxDatagramSize is >= ProtocolConstants.MaxDatagramSize and <= 65_507, nameof(MaxDatagramSize), "must be 1200 … 65507");
         Require(MaxMessageSize > 0, nameof(MaxMessageSize), "must be positive");
@@ -94,13 +105,14 @@ public abstract class PaperclipOptions
         Require(ReliableTimeout > TimeSpan.Zero, nameof(ReliableTimeout), "must be positive");
         Require(InitialRetransmissionTimeout >= TimeSpan.FromMilliseconds(10), nameof(InitialRetransmissionTimeout), "must be at least 10 ms");
         Require(MaxRetransmissionTimeout >= InitialRetransmissionTimeout, nameof(MaxRetransmissionTimeout), "must be at least InitialRetransmissionTimeout");
-        Require(TimerResolution > TimeSpan.Zero && TimerResolution <= TimeSpan.FromMilliseconds(100), nameof(TimerResolution), "must be 0 … 100 ms");
         Require(SocketBufferSize > 0, nameof(SocketBufferSize), "must be positive");
+        Require(Enum.IsDefined(SocketEngine), nameof(SocketEngine), "must be Automatic, Epoll or Portable");
+        Require(SocketEngine != SocketEngine.Epoll || OperatingSystem.IsLinux(), nameof(SocketEngine), "Epoll needs Linux");
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
 
     /// <summary>Throws an <see cref="ArgumentException"/> for <paramref name="name"/> unless <paramref name="condition"/>.</summary>
-    protected static void Require(bool condition, string name, string rule)
+    private protected static void Require(bool condition, string name, string rule)
     {
         if (!condition)
             throw new ArgumentException($"{name} {rule}.", name);

@@ -6,6 +6,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Paperclip.Protocol;
 using Paperclip.Protocol.Crypto;
 using Paperclip.Transport.Internal;
+using Paperclip.Transport.Internal.Connection;
+using Paperclip.Transport.Internal.Io;
 
 namespace Paperclip.Transport;
 
@@ -13,6 +15,8 @@ namespace Paperclip.Transport;
 /// A Paperclip server: one UDP socket, many clients, one session per client address
 /// (protocol §3–§8). Start it, handle its events (or <see cref="Poll"/> them), send through
 /// each <see cref="PaperclipConnection"/>, dispose it to tell every client it is going.
+/// The socket and its sessions run on one thread of the process-wide I/O engine, shared with
+/// every other server and client in the process; a server with nothing to do costs nothing.
 /// </summary>
 public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 {
@@ -26,8 +30,9 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     private readonly ReassemblyBudget _reassemblyBudget;
     private readonly Lock _signingLock = new();
     private readonly Action<object, ReadOnlySpan<byte>, PacketFlags> _raiseData;
+    private readonly Action<ServerHandshake, long> _onHandshakeTimer;
     private readonly CancellationTokenSource _stopping = new();
-    private UdpTransport? _transport;
+    private UdpEndpoint? _endpoint;
     private long _authWindowStartMs;
     private int _authsInWindow;
     private int _authsLastSecond;
@@ -39,13 +44,36 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
+        Settings = new TransportSettings(options);
+        _listenEndPoint = options.ListenEndPoint;
+        _certificate = options.Certificate!.ToArray();
+        _privateKey = options.PrivateKey!;
+        _validator = options.CertificateValidator!;
+        _admission = options.Admission;
+        _maxClients = options.MaxClients;
+        _maxPending = options.MaxPendingHandshakes;
+        _cookieMode = options.CookieMode;
+        _cookiePendingThreshold = options.CookiePendingThreshold;
+        _cookieAuthRateThreshold = options.CookieAuthRateThreshold;
         Clock = new Clock(options.TimeProvider);
         _logger = logger ?? NullLogger<PaperclipServer>.Instance;
         _events = new EventQueue(options.EventDelivery);
         _cookies = new CookieProtector(options.TimeProvider, options.CookieLifetime);
         _reassemblyBudget = new ReassemblyBudget(options.MaxReassemblyBytes);
         _raiseData = (connection, data, flags) => DataReceived?.Invoke((PaperclipConnection)connection, data, flags);
+        _onHandshakeTimer = OnHandshakeTimer;
     }
+
+    private readonly IPEndPoint _listenEndPoint;
+    private readonly byte[] _certificate;
+    private readonly System.Security.Cryptography.AsymmetricAlgorithm _privateKey;
+    private readonly ICertificateValidator _validator;
+    private readonly Func<ClientIdentity, bool>? _admission;
+    private readonly int _maxClients;
+    private readonly int _maxPending;
+    private readonly CookieMode _cookieMode;
+    private readonly int _cookiePendingThreshold;
+    private readonly int _cookieAuthRateThreshold;
 
     /// <summary>A client sent a message (on the receive thread, or from <see cref="Poll"/>).</summary>
     public event ServerDataHandler? DataReceived;
@@ -59,14 +87,14 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     /// <summary>A client sent an ERROR that did not end its session.</summary>
     public event EventHandler<ErrorReceivedEventArgs>? ErrorReceived;
 
-    /// <summary>The options, validated.</summary>
+    /// <summary>The options as given. They were validated and copied at construction: changing them later changes nothing.</summary>
     public PaperclipServerOptions Options { get; }
 
     /// <summary>Handshake and defence counters.</summary>
     public ServerStatistics Statistics { get; } = new();
 
     /// <summary>The bound address (with the port the system picked when 0 was asked for).</summary>
-    public IPEndPoint LocalEndPoint => _transport?.LocalEndPoint ?? throw new InvalidOperationException("The server is not started.");
+    public IPEndPoint LocalEndPoint => _endpoint?.LocalEndPoint ?? throw new InvalidOperationException("The server is not started.");
 
     /// <summary>The connected clients.</summary>
     public IReadOnlyCollection<PaperclipConnection> Connections => _sessions.Values.Select(s => s.Connection).ToArray();
@@ -79,29 +107,32 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 
     internal Clock Clock { get; }
 
+    internal TransportSettings Settings { get; }
+
     internal ILogger Logger => _logger;
 
-    /// <summary>Binds the socket and starts the receive loop, the flusher and the timer.</summary>
+    /// <summary>Binds the socket and starts receiving on one of the I/O engine's threads.</summary>
     /// <exception cref="System.Net.Sockets.SocketException">The address is in use or not available.</exception>
+    /// <exception cref="IOException">The process's open-files limit is reached.</exception>
     public void Start()
     {
-        if (_transport is not null)
+        if (_endpoint is not null)
             throw new InvalidOperationException("The server is already started.");
-        _transport = new UdpTransport(Options.ListenEndPoint, this, Options, Clock, _logger);
-        _transport.Start();
-        LogStarted(_logger, _transport.LocalEndPoint);
+        _endpoint = new UdpEndpoint(_listenEndPoint, this, Settings, Clock, _logger);
+        _endpoint.Start();
+        LogStarted(_logger, _endpoint.LocalEndPoint);
     }
 
     /// <summary>Raises queued events on the calling thread (with <see cref="EventDelivery.Polled"/>); returns how many.</summary>
     public int Poll(int maxEvents = int.MaxValue) => _events.Drain(maxEvents);
 
     /// <summary>Sends a message to every connected client.</summary>
-    public void Broadcast(ReadOnlySpan<byte> data, PacketFlags flags = PacketFlags.Reliable)
+    public void Broadcast(ReadOnlySpan<byte> data, Delivery delivery = Delivery.Reliable, SendOptions options = SendOptions.None)
     {
         foreach (var session in _sessionList.Items)
         {
-            if (!session.IsClosed)
-                session.Send(data, flags);
+            if (!session.IsEnding)
+                session.Send(data, delivery, options);
         }
     }
 
@@ -111,16 +142,22 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         if (_stopping.IsCancellationRequested)
             return;
         _stopping.Cancel();
-        foreach (var session in _sessions.Values)
-            session.Close(DisconnectReason.ServerDisconnect, notifyPeer: true, "the server is shutting down");
-        foreach (var handshake in _pending.Values)
+        if (_endpoint is not null)
         {
-            NotifyShutdown(handshake);
-            handshake.Dispose();
+            await _endpoint.Loop.InvokeAsync(() =>
+            {
+                foreach (var session in _sessions.Values)
+                    session.Close(DisconnectReason.ServerDisconnect, notifyPeer: true, "the server is shutting down");
+                foreach (var handshake in _pending.Values)
+                {
+                    NotifyShutdown(handshake);
+                    handshake.IsOver = true;
+                    handshake.Dispose();
+                }
+                _pending.Clear();
+            }).ConfigureAwait(false);
+            await _endpoint.DisposeAsync().ConfigureAwait(false);
         }
-        _pending.Clear();
-        if (_transport is not null)
-            await _transport.DisposeAsync().ConfigureAwait(false);
         _cookies.Dispose();
         _stopping.Dispose();
     }
@@ -134,13 +171,13 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
             if (handshake.Keys is null)
                 return;
             using var sender = handshake.Keys.CreateSender(isClient: false);
-            Span<byte> datagram = stackalloc byte[Session.DisconnectSize];
-            for (var packetNumber = 0UL; packetNumber < 3; packetNumber++)
-                _transport!.Send(datagram[..Session.WriteDisconnect(datagram, DisconnectReason.ServerDisconnect, 2, sender, packetNumber)], handshake.Remote);
+            Span<byte> datagram = stackalloc byte[Framer.DisconnectSize];
+            for (var packetNumber = 0UL; packetNumber < Framer.DisconnectRepeats; packetNumber++)
+                _endpoint!.Send(datagram[..Framer.WriteDisconnect(datagram, DisconnectReason.ServerDisconnect, HandshakeSequences.FirstSessionSequence, sender, packetNumber)], handshake.Remote);
         }
     }
 
-    // ---------------------------------------------------------------- receive loop
+    // ---------------------------------------------------------------- I/O loop
 
     void IDatagramHandler.OnDatagram(Span<byte> datagram, SocketAddress from)
     {
@@ -164,7 +201,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         }
         else if (_sessions.TryGetValue(from, out var session))
         {
-            session.Receive(datagram, header);
+            session.OnDatagram(datagram, header);
         }
         else
         {
@@ -216,23 +253,28 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
             return;
         }
         var replacing = current is not null ? 1 : 0;
-        if (_sessions.Count - replacing + _pending.Count >= Options.MaxClients)
+        if (_sessions.Count - replacing + _pending.Count >= _maxClients)
         {
             Interlocked.Increment(ref Statistics._handshakesFailed);
             SendStateless(from, ErrorCode.Of(ConnectionError.NoSpace), default);
             return;
         }
-        if (_pending.Count >= Options.MaxPendingHandshakes)
+        if (_pending.Count >= _maxPending)
             return;
 
         var remote = from.Copy();
-        var handshake = new ServerHandshake(remote, datagram.ToArray(), header.Certificate, header.Key, header.Signature, header.Sequence, now)
+        var handshake = new ServerHandshake(remote, datagram.ToArray(), header.Certificate, header.Key, header.Signature, header.Sequence, now,
+            Settings.HandshakeTimeoutMs, (long)Settings.InitialRetransmissionTimeoutMs, _onHandshakeTimer)
         {
             BytesReceived = datagram.Length,
         };
         if (_pending.TryGetValue(remote, out var replaced))
+        {
+            replaced.IsOver = true;
             replaced.Dispose();
+        }
         _pending[remote] = handshake;
+        _endpoint!.Schedule(handshake);
         // The certificate check, ECDH and signature take about a millisecond of CPU: on the thread
         // pool they use every core and never stall the receive loop (connected players' packets).
         // MaxPendingHandshakes bounds how many can be queued.
@@ -246,13 +288,13 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         try
         {
             Interlocked.Increment(ref Statistics._certificateChecks);
-            var identity = await Options.CertificateValidator!.ValidateAsync(handshake.Certificate, _stopping.Token).ConfigureAwait(false);
+            var identity = await _validator.ValidateAsync(handshake.Certificate, _stopping.Token).ConfigureAwait(false);
             if (identity is null || !AuthSignature.VerifyClient(handshake.Certificate.Span, handshake.ClientKeySpan, handshake.Signature))
             {
                 FailHandshake(handshake, ConnectionError.CertificateInvalid, "certificate or signature invalid");
                 return;
             }
-            if (Options.Admission is { } admission && !admission(identity))
+            if (_admission is { } admission && !admission(identity))
             {
                 FailHandshake(handshake, ConnectionError.NoSpace, "not admitted");
                 return;
@@ -269,16 +311,16 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
                 }
                 byte[] signature;
                 lock (_signingLock)
-                    signature = AuthSignature.SignServer(Options.PrivateKey!, handshake.ClientAuth, ephemeral.PublicKey);
-                var certificate = Options.Certificate!;
+                    signature = AuthSignature.SignServer(_privateKey, handshake.ClientAuth, ephemeral.PublicKey);
+                var certificate = _certificate;
                 var serverAuth = new byte[PacketWriter.AuthHeaderLength(certificate.Length, ephemeral.PublicKey.Length, signature.Length)];
-                PacketWriter.WriteAuthHeader(serverAuth, PacketFlags.Reliable, 0, certificate, ephemeral.PublicKey, signature);
+                PacketWriter.WriteAuthHeader(serverAuth, PacketFlags.Reliable, HandshakeSequences.ServerAuth, certificate, ephemeral.PublicKey, signature);
 
                 Span<byte> transcript = stackalloc byte[32];
                 SessionKeys.ComputeTranscriptHash(handshake.ClientAuth, serverAuth, transcript);
                 var keys = SessionKeys.Derive(sharedSecret, transcript);
 
-                var finished = PacketHeader.Create(PacketType.Ack, PacketFlags.None, 1);
+                var finished = PacketHeader.Create(PacketType.Ack, PacketFlags.None, HandshakeSequences.ServerFinished);
                 finished.AckId = handshake.ClientAuthSequence;
                 var finishedAck = new byte[PacketWriter.HeaderLength(PacketType.Ack, PacketFlags.None) + SessionKeys.FinishedSize];
                 keys.ComputeServerFinished(finishedAck.AsSpan(PacketWriter.WriteHeader(finishedAck, finished)));
@@ -292,6 +334,8 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
                     handshake.LastSentMs = Clock.NowMilliseconds;
                     SendAnswers(handshake);
                 }
+                // The answers are now repeated until the Finished arrives: an earlier deadline, kept on the loop.
+                _endpoint!.Post(new ActionWork(() => _endpoint.Schedule(handshake)));
             }
             finally
             {
@@ -324,7 +368,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         }
         handshake.BytesSent += datagram.Length;
         Interlocked.Add(ref Statistics._bytesSentUnvalidated, datagram.Length);
-        _transport!.Send(datagram, handshake.Remote);
+        _endpoint!.Send(datagram, handshake.Remote);
     }
 
     private void FailHandshake(ServerHandshake handshake, ConnectionError error, string reason)
@@ -333,6 +377,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         LogHandshakeRefused(_logger, handshake.RemoteEndPoint, error, reason);
         if (_pending.TryRemove(new KeyValuePair<SocketAddress, ServerHandshake>(handshake.Remote, handshake)))
         {
+            handshake.IsOver = true;
             SendStateless(handshake.Remote, ErrorCode.Of(error), default);
             handshake.Dispose();
         }
@@ -360,11 +405,13 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         if (!_pending.TryRemove(new KeyValuePair<SocketAddress, ServerHandshake>(handshake.Remote, handshake)))
             return;
 
-        var session = new ServerSession(this, _transport!, handshake.Remote, handshake, _reassemblyBudget);
-        session.Activate(handshake.Keys!, isClient: false);
+        handshake.IsOver = true;
+        var session = new ServerSession(this, _endpoint!, handshake.Remote, handshake, _reassemblyBudget);
+        session.Activate(handshake.Keys!, isClient: false, Clock.NowMilliseconds);
         handshake.Dispose();
-        session.ContinueSequenceAt(2);
+        session.ContinueSequenceAt(HandshakeSequences.FirstSessionSequence);
         session.Acknowledge(header.Sequence);
+        _endpoint!.Schedule(session);
         if (_sessions.TryGetValue(handshake.Remote, out var previous))
             previous.Close(DisconnectReason.Disconnect, notifyPeer: false, "replaced by a new handshake from the same address");
         // Listed before it can be found (and so closed, and unlisted) by address: never left listed.
@@ -375,11 +422,11 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         _events.Other(() => ClientJoined?.Invoke(this, new ClientJoinedEventArgs(session.Connection)));
     }
 
-    private bool CookiesDemanded() => Options.CookieMode switch
+    private bool CookiesDemanded() => _cookieMode switch
     {
         CookieMode.Always => true,
-        CookieMode.Automatic => _pending.Count > Options.CookiePendingThreshold || Volatile.Read(ref _authsLastSecond) > Options.CookieAuthRateThreshold
-            || _authsInWindow > Options.CookieAuthRateThreshold,
+        CookieMode.Automatic => _pending.Count > _cookiePendingThreshold || Volatile.Read(ref _authsLastSecond) > _cookieAuthRateThreshold
+            || _authsInWindow > _cookieAuthRateThreshold,
         _ => false,
     };
 
@@ -387,7 +434,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         authData.Length > 0 && authData[0] == CookieProtector.CookieSize && authData.Length > CookieProtector.CookieSize
         && _cookies.Validate(authData.Slice(1, CookieProtector.CookieSize), from);
 
-    // Receive loop only.
+    // I/O loop only.
     private void CountAuth(long now)
     {
         if (now - _authWindowStartMs >= 1000)
@@ -407,40 +454,32 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         Span<byte> datagram = stackalloc byte[PacketWriter.HeaderLength(PacketType.Error, PacketFlags.None) + data.Length];
         data.CopyTo(datagram[PacketWriter.WriteHeader(datagram, header)..]);
         Interlocked.Add(ref Statistics._bytesSentUnvalidated, datagram.Length);
-        _transport!.Send(datagram, to);
+        _endpoint!.Send(datagram, to);
     }
 
-    // ---------------------------------------------------------------- timer
+    // ---------------------------------------------------------------- handshake deadlines
 
-    void IDatagramHandler.OnTick(long nowMilliseconds)
+    // I/O loop: a pending handshake's timeout, or its answers due again.
+    private void OnHandshakeTimer(ServerHandshake handshake, long now)
     {
-        foreach (var session in _sessionList.Items)
-            session.OnTick(nowMilliseconds);
-        if (_pending.IsEmpty)
-            return;
-
-        var timeout = (long)Options.HandshakeTimeout.TotalMilliseconds;
-        foreach (var (_, handshake) in _pending)
+        if (handshake.HasTimedOut(now))
         {
-            if (nowMilliseconds - handshake.StartedMs >= timeout)
+            if (_pending.TryRemove(new KeyValuePair<SocketAddress, ServerHandshake>(handshake.Remote, handshake)))
             {
-                if (_pending.TryRemove(new KeyValuePair<SocketAddress, ServerHandshake>(handshake.Remote, handshake)))
-                {
-                    Interlocked.Increment(ref Statistics._handshakesFailed);
-                    handshake.Dispose();
-                }
-                continue;
+                handshake.IsOver = true;
+                Interlocked.Increment(ref Statistics._handshakesFailed);
+                handshake.Dispose();
             }
-            lock (handshake.Lock)
+            return;
+        }
+        lock (handshake.Lock)
+        {
+            // The server AUTH is RELIABLE: repeat the answers until the client's Finished arrives.
+            if (handshake.AnswersDue(now))
             {
-                // The server AUTH is RELIABLE: repeat the answers until the client's Finished arrives.
-                var backoff = (long)Options.InitialRetransmissionTimeout.TotalMilliseconds << Math.Min(handshake.Retries, 6);
-                if (handshake.Ready && nowMilliseconds - handshake.LastSentMs >= backoff)
-                {
-                    handshake.Retries++;
-                    handshake.LastSentMs = nowMilliseconds;
-                    SendAnswers(handshake);
-                }
+                handshake.Retries++;
+                handshake.LastSentMs = now;
+                SendAnswers(handshake);
             }
         }
     }

@@ -57,7 +57,7 @@ public sealed class PaperclipServerOptions : PaperclipOptions
     public long MaxReassemblyBytes { get; set; } = 256L << 20;
 
     /// <inheritdoc />
-    public override void Validate()
+    internal override void Validate()
     {
         base.Validate();
         ArgumentNullException.ThrowIfNull(ListenEndPoint);

@@ -10,7 +10,6 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Paperclip.Games.RockPaperScissors;
-using Paperclip.Protocol;
 using Paperclip.Protocol.Certificates;
 using Paperclip.Transport;
 
@@ -128,7 +127,7 @@ public sealed class Player(HttpClient http, string username, string password) : 
             .WaitAsync(TimeSpan.FromSeconds(20), Platform.Token);
     }
 
-    public void Choose(Choice choice) => Game!.Send(JsonSerializer.SerializeToUtf8Bytes(new ChoiceMessage((int)choice), RpsJsonContext.Default.ChoiceMessage), PacketFlags.Reliable);
+    public void Choose(Choice choice) => Game!.Send(JsonSerializer.SerializeToUtf8Bytes(new ChoiceMessage((int)choice), RpsJsonContext.Default.ChoiceMessage), Delivery.Reliable);
 
     public async ValueTask LeaveAsync()
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Paperclip.Games.RockPaperScissors;
 using Paperclip.Protocol;
+using Paperclip.Transport;
 
 namespace Paperclip.GameHost.Tests;
 
@@ -41,10 +42,10 @@ public sealed class PlatformTests
         PlayRound(alice, Choice.Paper, bob, Choice.Paper, Outcome.Draw, (1, 1));
 
         // A bad move is refused with a readable ERROR and the round goes on.
-        alice.Game!.Send("{\"choice\": 7}"u8, PacketFlags.Reliable);
+        alice.Game!.Send("{\"choice\": 7}"u8, Delivery.Reliable);
         var error = alice.Errors.Next();
         Assert.Contains("0 (rock)", error.Text, StringComparison.Ordinal);
-        alice.Game.Send("not json"u8, PacketFlags.Reliable);
+        alice.Game.Send("not json"u8, Delivery.Reliable);
         Assert.Contains("JSON", alice.Errors.Next().Text, StringComparison.Ordinal);
         PlayRound(alice, Choice.Scissors, bob, Choice.Paper, Outcome.Win, (2, 1));
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Paperclip.Protocol;
 using Paperclip.Protocol.Certificates;
 
 namespace Paperclip.Transport.Tests;
@@ -35,7 +34,7 @@ public sealed class DocsExampleTests
         var echoed = new TaskCompletionSource<string>();
         client.DataReceived += (data, flags) => echoed.TrySetResult(Encoding.UTF8.GetString(data));
         await client.ConnectAsync(server.LocalEndPoint, TestContext.Current.CancellationToken);
-        client.Send("hello"u8, PacketFlags.Reliable);
+        client.Send("hello"u8, Delivery.Reliable);
         Assert.Equal("hello", await echoed.Task.WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken));
     }
 }

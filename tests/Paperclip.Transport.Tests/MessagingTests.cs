@@ -9,32 +9,46 @@ public sealed class MessagingTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    public static TheoryData<PacketFlags> FlagCombinations()
+    public static TheoryData<Delivery, SendOptions> SendCombinations()
     {
-        var data = new TheoryData<PacketFlags>();
-        foreach (var flags in Enumerable.Range(0, 32))
-            data.Add((PacketFlags)flags);
+        var data = new TheoryData<Delivery, SendOptions>();
+        foreach (var delivery in new[] { Delivery.Unreliable, Delivery.Reliable })
+        {
+            foreach (var options in Enumerable.Range(0, 8))
+                data.Add(delivery, (SendOptions)options);
+        }
         return data;
     }
 
     [Theory]
-    [MemberData(nameof(FlagCombinations))]
-    public async Task Every_flag_combination_delivers_the_message_intact(PacketFlags flags)
+    [MemberData(nameof(SendCombinations))]
+    public async Task Every_delivery_and_option_combination_delivers_the_message_intact(Delivery delivery, SendOptions options)
     {
-        // The optional policy lets ENCRYPTED be chosen per message, so plaintext combinations are exercised too.
+        // The optional policy lets plaintext be chosen per message, so plaintext combinations are exercised too.
         await using var server = ServerHarness.Start(o => o.EncryptionPolicy = EncryptionPolicy.Optional);
         await using var client = await server.ConnectAsync(1, o => o.EncryptionPolicy = EncryptionPolicy.Optional);
-        var message = RandomNumberGenerator.GetBytes(3000);
+        var message = RandomNumberGenerator.GetBytes(3000); // more than a datagram: it travels as FRAG fragments
         message.AsSpan(0, 1000).Clear(); // something for DEFLATE to shrink
 
-        client.Client.Send(message, flags);
+        client.Client.Send(message, delivery, options);
         var (_, data, receivedFlags) = server.Received.Next();
         Assert.Equal(message, data);
-        Assert.Equal(flags & PacketFlags.Encrypted, receivedFlags & PacketFlags.Encrypted);
-        Assert.Equal(flags & (PacketFlags.Reliable | PacketFlags.Checksum | PacketFlags.Compressed), receivedFlags & (PacketFlags.Reliable | PacketFlags.Checksum | PacketFlags.Compressed));
+        var expected = (delivery == Delivery.Reliable ? PacketFlags.Reliable : 0)
+            | ((options & SendOptions.Checksum) != 0 ? PacketFlags.Checksum : 0)
+            | ((options & SendOptions.Compress) != 0 ? PacketFlags.Compressed : 0)
+            | ((options & SendOptions.Plaintext) != 0 ? 0 : PacketFlags.Encrypted);
+        Assert.Equal(expected, receivedFlags & ~PacketFlags.Frag);
 
-        server.Joined.Next().Send(message, flags);
+        server.Joined.Next().Send(message, delivery, options);
         Assert.Equal(message, client.Received.Next().Data);
+    }
+
+    [Fact]
+    public async Task Plaintext_is_refused_under_the_required_policy()
+    {
+        await using var server = ServerHarness.Start();
+        await using var client = await server.ConnectAsync(1);
+        Assert.Throws<ArgumentException>(() => client.Client.Send("x"u8, Delivery.Reliable, SendOptions.Plaintext));
     }
 
     [Fact]
@@ -53,7 +67,7 @@ public sealed class MessagingTests
         await using var client = new ClientHarness(new PaperclipClient(TestPki.Shared.ClientOptions(account, o => o.EncryptionPolicy = EncryptionPolicy.Optional)));
         await client.Client.ConnectAsync(relay.EndPoint, Token).WaitAsync(Wait.Timeout, Token);
 
-        client.Client.Send("checked"u8, PacketFlags.Reliable | PacketFlags.Checksum);
+        client.Client.Send("checked"u8, Delivery.Reliable, SendOptions.Checksum | SendOptions.Plaintext);
         Assert.Equal("checked"u8.ToArray(), server.Received.Next().Data);
         Assert.Equal(1, corrupted);
         var error = client.Errors.Next();
@@ -101,7 +115,7 @@ public sealed class MessagingTests
         await using var client = await server.ConnectAsync(2);
         var message = RandomNumberGenerator.GetBytes(200 * 1024);
 
-        client.Client.Send(message, PacketFlags.Reliable | PacketFlags.Checksum);
+        client.Client.Send(message, Delivery.Reliable, SendOptions.Checksum);
         Assert.Equal(message, server.Received.Next().Data);
         Assert.True(client.Client.Statistics.DatagramsSent >= 175);
 
@@ -114,8 +128,8 @@ public sealed class MessagingTests
     {
         await using var server = ServerHarness.Start();
         await using var client = await server.ConnectAsync(3, o => o.MaxMessageSize = 1 << 20);
-        Assert.Throws<SizeException>(() => client.Client.Send(new byte[400_000], PacketFlags.Reliable));
-        Assert.Throws<SizeException>(() => client.Client.Send(new byte[(1 << 20) + 1], PacketFlags.Reliable));
+        Assert.Throws<SizeException>(() => client.Client.Send(new byte[400_000], Delivery.Reliable));
+        Assert.Throws<SizeException>(() => client.Client.Send(new byte[(1 << 20) + 1], Delivery.Reliable));
     }
 
     [Fact]
@@ -139,7 +153,7 @@ public sealed class MessagingTests
         for (var i = 0; i < Count; i++)
         {
             BinaryPrimitives.WriteInt32BigEndian(payload, i);
-            client.Client.Send(payload, PacketFlags.Reliable);
+            client.Client.Send(payload, Delivery.Reliable);
             if (i % 2000 == 1999)
                 await Wait.UntilAsync(() => Volatile.Read(ref received) >= i - 4000, "the server keeps up");
         }
@@ -292,13 +306,13 @@ public sealed class MessagingTests
         Volatile.Write(ref armed, true);
 
         var message = RandomNumberGenerator.GetBytes(12_000); // 11 fragments
-        client.Client.Send(message, PacketFlags.Reliable);
+        client.Client.Send(message, Delivery.Reliable);
         Assert.Equal(message, server.Received.Next().Data);
 
         // Each fragment of the resent message is dropped as a duplicate and ACKed at once, so the
         // sender stops even if not every fragment gets through again.
         await Wait.UntilAsync(() => connection.Statistics.Dropped(DropReason.Duplicate) >= 10, $"every resent fragment was recognised ({connection.Statistics.Dropped(DropReason.Duplicate)})");
-        client.Client.Send("after"u8, PacketFlags.Reliable);
+        client.Client.Send("after"u8, Delivery.Reliable);
         Assert.Equal("after"u8.ToArray(), server.Received.Next().Data);
     }
 
@@ -360,7 +374,7 @@ public sealed class MessagingTests
         await using var server = ServerHarness.Start();
         await using var client = await server.ConnectAsync(9);
         for (var i = 0; i < 20; i++)
-            client.Client.Send("x"u8, PacketFlags.Reliable);
+            client.Client.Send("x"u8, Delivery.Reliable);
         for (var i = 0; i < 20; i++)
             server.Received.Next();
         await Wait.UntilAsync(() => client.Client.Statistics.RoundTripTime > TimeSpan.Zero, "an ACK was timed");

@@ -283,11 +283,11 @@ public sealed class SoakRunner
         }
         try
         {
-            var flags = reliable ? PacketFlags.Reliable : PacketFlags.None;
+            var delivery = reliable ? Delivery.Reliable : Delivery.Unreliable;
             if (up)
-                client.Client.Send(message, flags);
+                client.Client.Send(message, delivery);
             else
-                connection!.Send(message, flags);
+                connection!.Send(message, delivery);
         }
         catch (ObjectDisposedException)
         {

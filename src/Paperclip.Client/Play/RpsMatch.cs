@@ -201,7 +201,7 @@ public sealed class RpsMatch : IAsyncDisposable
             var message = JsonSerializer.SerializeToUtf8Bytes(new ChoiceMessage((int)choice), RpsJsonContext.Default.ChoiceMessage);
             try
             {
-                _client.Send(message, PacketFlags.Reliable);
+                _client.Send(message, Delivery.Reliable);
             }
             catch (InvalidOperationException)
             {

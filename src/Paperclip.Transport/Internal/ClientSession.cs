@@ -1,12 +1,15 @@
 using System.Net;
 using Paperclip.Protocol;
+using Paperclip.Transport.Internal.Io;
 
 namespace Paperclip.Transport.Internal;
 
 /// <summary>The client's session with its server.</summary>
-internal sealed class ClientSession(PaperclipClient client, IDatagramSink sink, SocketAddress server)
-    : Session(sink, server, client.Options, client.Clock, budget: null, client.Logger)
+internal sealed class ClientSession(PaperclipClient client, UdpEndpoint endpoint, SocketAddress server)
+    : Session(endpoint, server, client.Settings, client.Clock, budget: null, client.Logger)
 {
+    private bool _finishedAcknowledged;
+
     /// <summary>The server's AUTH and its ACK with SF, kept to recognise repeats once connected.</summary>
     public byte[]? ServerAuth { get; set; }
 
@@ -18,19 +21,14 @@ internal sealed class ClientSession(PaperclipClient client, IDatagramSink sink, 
     /// <summary>The SEQ of our Finished ACK; once the server acknowledges it the handshake is over for both sides.</summary>
     public ushort FinishedSequence { get; set; }
 
-    private volatile bool _finishedAcknowledged;
-
-    /// <summary>Sends our Finished ACK again, as sent the first time.</summary>
-    public void ResendFinished() => SendNow(ClientFinished);
-
     /// <summary>Queues our Finished ACK as a RELIABLE plaintext packet that travels alone.</summary>
     public void QueueFinished(PacketHeader header, ReadOnlySpan<byte> mac) => QueueHandshakePacket(header, mac);
 
-    protected override bool OnPlaintextHandshake(ReadOnlySpan<byte> datagram, in PacketHeader header)
+    public override bool OnPlaintextHandshake(ReadOnlySpan<byte> datagram, in PacketHeader header)
     {
         if (header.Type == PacketType.Auth && ServerAuth is not null && datagram.SequenceEqual(ServerAuth))
         {
-            ResendFinished();
+            SendNow(ClientFinished);
             return true;
         }
         if (header.Type == PacketType.Error)
@@ -55,5 +53,5 @@ internal sealed class ClientSession(PaperclipClient client, IDatagramSink sink, 
 
     protected override void OnError(ErrorCode code, string text) => client.RaiseError(code, text);
 
-    protected override void OnClosed(DisconnectReason reason, string? text) => client.OnSessionClosed(reason, text);
+    protected override void OnEnded(DisconnectReason reason, string? text) => client.OnSessionClosed(reason, text);
 }

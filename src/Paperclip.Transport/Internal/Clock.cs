@@ -1,11 +1,17 @@
+using System.Diagnostics;
+
 namespace Paperclip.Transport.Internal;
 
-/// <summary>Milliseconds on the injected <see cref="TimeProvider"/>'s monotonic clock.</summary>
+/// <summary>
+/// Milliseconds on the injected <see cref="TimeProvider"/>'s monotonic clock. On the system clock
+/// every endpoint shares one time base (the I/O loops' timers are kept in it).
+/// </summary>
 internal sealed class Clock(TimeProvider provider)
 {
-    private readonly long _origin = provider.GetTimestamp();
-
     public TimeProvider Provider { get; } = provider;
+
+    /// <summary>True on <see cref="TimeProvider.System"/>: the I/O loop's own timers serve it.</summary>
+    public bool IsSystem => ReferenceEquals(Provider, TimeProvider.System);
 
     /// <summary>A high-resolution timestamp, for round-trip samples.</summary>
     public long Timestamp => Provider.GetTimestamp();
@@ -13,6 +19,12 @@ internal sealed class Clock(TimeProvider provider)
     /// <summary>Milliseconds, with fractions, since <paramref name="timestamp"/>.</summary>
     public double MillisecondsSince(long timestamp) => Provider.GetElapsedTime(timestamp).TotalMilliseconds;
 
-    /// <summary>Milliseconds since this clock was made.</summary>
-    public long NowMilliseconds => (long)Provider.GetElapsedTime(_origin).TotalMilliseconds;
+    /// <summary>Now, in milliseconds of the provider's timestamps.</summary>
+    public long NowMilliseconds => ToMilliseconds(Provider.GetTimestamp(), Provider.TimestampFrequency);
+
+    /// <summary>Now on the system clock, in the same base as <see cref="NowMilliseconds"/> of a system clock.</summary>
+    public static long SystemMilliseconds => ToMilliseconds(Stopwatch.GetTimestamp(), Stopwatch.Frequency);
+
+    private static long ToMilliseconds(long timestamp, long frequency) =>
+        (timestamp / frequency * 1000) + (timestamp % frequency * 1000 / frequency);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Paperclip.Protocol.Crypto;
+using Paperclip.Transport.Internal.Io;
 
 namespace Paperclip.Transport.Internal;
 
@@ -8,8 +9,12 @@ namespace Paperclip.Transport.Internal;
 /// demanded) and capacity checks, holding the client's AUTH and, once the certificate checked
 /// out, the server's two answer datagrams and the session keys.
 /// </summary>
-internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, Range certificate, Range key, Range signature, ushort clientAuthSequence, long nowMs) : IDisposable
+internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, Range certificate, Range key, Range signature, ushort clientAuthSequence, long nowMs,
+    long timeoutMs, long firstRetryMs, Action<ServerHandshake, long> onTimer) : IDisposable, ITimed
 {
+    /// <summary>The server's answers are repeated with this many doublings of the first delay at most.</summary>
+    private const int MaxBackoffDoublings = 6;
+
     public Lock Lock { get; } = new();
 
     public SocketAddress Remote { get; } = remote;
@@ -56,6 +61,24 @@ internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, R
 
     /// <summary>True once the answer datagrams exist.</summary>
     public bool Ready => ServerFinishedAck is not null;
+
+    /// <summary>True once the handshake is over (completed, failed or timed out): its deadline is gone.</summary>
+    public bool IsOver { get; set; }
+
+    /// <summary>True when the timeout has passed at <paramref name="now"/>.</summary>
+    public bool HasTimedOut(long now) => now - StartedMs >= timeoutMs;
+
+    /// <summary>True when the answers are due again at <paramref name="now"/>.</summary>
+    public bool AnswersDue(long now) => Ready && now >= NextAnswerMs;
+
+    private long NextAnswerMs => LastSentMs + (firstRetryMs << Math.Min(Retries, MaxBackoffDoublings));
+
+    // The next thing due: a repeat of the answers while they wait for the client's Finished, or the timeout.
+    long ITimed.Deadline => IsOver ? long.MaxValue : Ready ? Math.Min(StartedMs + timeoutMs, NextAnswerMs) : StartedMs + timeoutMs;
+
+    long ITimed.ScheduledAt { get; set; } = long.MaxValue;
+
+    void ITimed.OnTimer(long now) => onTimer(this, now);
 
     public void Dispose() => Keys?.Dispose();
 }

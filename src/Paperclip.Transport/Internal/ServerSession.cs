@@ -1,5 +1,6 @@
 using System.Net;
 using Paperclip.Protocol;
+using Paperclip.Transport.Internal.Io;
 
 namespace Paperclip.Transport.Internal;
 
@@ -9,8 +10,8 @@ internal sealed class ServerSession : Session
     private readonly PaperclipServer _server;
     private readonly byte[] _clientFinished;
 
-    public ServerSession(PaperclipServer server, IDatagramSink sink, SocketAddress remote, ServerHandshake handshake, ReassemblyBudget budget)
-        : base(sink, remote, server.Options, server.Clock, budget, server.Logger)
+    public ServerSession(PaperclipServer server, UdpEndpoint endpoint, SocketAddress remote, ServerHandshake handshake, ReassemblyBudget budget)
+        : base(endpoint, remote, server.Settings, server.Clock, budget, server.Logger)
     {
         _server = server;
         _clientFinished = handshake.ClientFinished!;
@@ -23,7 +24,7 @@ internal sealed class ServerSession : Session
     /// <summary>The ephemeral key of the handshake that made this session: a repeated AUTH with it is stale.</summary>
     public byte[] ClientKey { get; }
 
-    protected override bool OnPlaintextHandshake(ReadOnlySpan<byte> datagram, in PacketHeader header)
+    public override bool OnPlaintextHandshake(ReadOnlySpan<byte> datagram, in PacketHeader header)
     {
         if (header.Type == PacketType.Ack && datagram.SequenceEqual(_clientFinished))
         {
@@ -38,5 +39,5 @@ internal sealed class ServerSession : Session
 
     protected override void OnError(ErrorCode code, string text) => _server.RaiseError(Connection, code, text);
 
-    protected override void OnClosed(DisconnectReason reason, string? text) => _server.OnSessionClosed(this, reason, text);
+    protected override void OnEnded(DisconnectReason reason, string? text) => _server.OnSessionClosed(this, reason, text);
 }

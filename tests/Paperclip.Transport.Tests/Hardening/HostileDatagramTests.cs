@@ -59,11 +59,11 @@ public sealed class HostileDatagramTests
         var clientAddress = proxy.Flows.Single().Client;
 
         // Valid traffic of every kind to mutate: plaintext handshake, sealed singles, fragments, batches.
-        victim.Client.Send(new byte[3000], PacketFlags.Reliable | PacketFlags.Checksum | PacketFlags.Compressed);
-        victim.Client.Send(new byte[5000], PacketFlags.Reliable);
+        victim.Client.Send(new byte[3000], Delivery.Reliable, SendOptions.Checksum | SendOptions.Compress);
+        victim.Client.Send(new byte[5000], Delivery.Reliable);
         for (var i = 0; i < 20; i++)
-            victim.Client.Send([(byte)i], i % 2 == 0 ? PacketFlags.Reliable : PacketFlags.None);
-        victimConnection.Send(new byte[4000], PacketFlags.Reliable | PacketFlags.Frag);
+            victim.Client.Send([(byte)i], i % 2 == 0 ? Delivery.Reliable : Delivery.Unreliable);
+        victimConnection.Send(new byte[4000], Delivery.Reliable);
         victimConnection.SendError(ErrorCode.Of(PacketError.Data), "text");
         await Wait.UntilAsync(() => { lock (serverReceived) return serverReceived.Count >= 12; }, "the valid traffic arrived");
         Assert.Equal(4000, victim.Received.Next().Data.Length);
@@ -136,8 +136,8 @@ public sealed class HostileDatagramTests
         async Task SyncAsync()
         {
             var marker = Guid.NewGuid().ToByteArray();
-            victim.Client.Send(marker, PacketFlags.Reliable);
-            victimConnection.Send(marker, PacketFlags.Reliable);
+            victim.Client.Send(marker, Delivery.Reliable);
+            victimConnection.Send(marker, Delivery.Reliable);
             await Wait.UntilAsync(() => { lock (serverReceived) return serverReceived.Any(r => r.AsSpan().SequenceEqual(marker)); }, "the server caught up", TimeSpan.FromSeconds(60));
             while (true)
             {

@@ -80,16 +80,16 @@ public sealed class ImpairmentTests
             bytes += 2L * size;
             var up = Message(1000 + client, i, size, random);
             toServer[(1000 + client, i)] = SHA256.HashData(up);
-            clients[client].Send(up, PacketFlags.Reliable);
+            clients[client].Send(up, Delivery.Reliable);
             var down = Message(1000 + client, i, size, random);
             toClients[(1000 + client, i)] = SHA256.HashData(down);
-            connections[1000 + client].Send(down, PacketFlags.Reliable);
+            connections[1000 + client].Send(down, Delivery.Reliable);
             if (i < unreliable)
             {
                 var tag = Message(1000 + client, i, 16, random);
                 tag[8] = 0xEE; // marks an unreliable probe
-                clients[client].Send(tag, PacketFlags.None);
-                connections[1000 + client].Send(tag, PacketFlags.None);
+                clients[client].Send(tag, Delivery.Unreliable);
+                connections[1000 + client].Send(tag, Delivery.Unreliable);
             }
             if (i % 200 == 199)
                 await Task.Yield();
@@ -147,7 +147,7 @@ public sealed class ImpairmentTests
         {
             var message = RandomNumberGenerator.GetBytes(200 * 1024);
             sent[Convert.ToHexString(SHA256.HashData(message))] = i;
-            pair.Client.Client.Send(message, PacketFlags.Reliable);
+            pair.Client.Client.Send(message, Delivery.Reliable);
         }
         for (var i = 0; i < 40; i++)
             Assert.True(sent.Remove(Convert.ToHexString(SHA256.HashData(pair.Server.Received.Next(TimeSpan.FromSeconds(60)).Data))), "an unknown or repeated message arrived");

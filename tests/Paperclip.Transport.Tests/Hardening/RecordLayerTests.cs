@@ -15,7 +15,7 @@ public sealed class RecordLayerTests
     {
         await using var pair = await ProxiedPair.StartAsync();
         var stats = pair.Connection.Statistics;
-        pair.Client.Client.Send("once"u8, PacketFlags.Reliable);
+        pair.Client.Client.Send("once"u8, Delivery.Reliable);
         Assert.Equal("once"u8.ToArray(), pair.Server.Received.Next().Data);
         await Wait.UntilAsync(() => ProxiedPair.Sealed(pair.Up).Count > 0, "the client sent sealed datagrams");
         var captured = ProxiedPair.Sealed(pair.Up);
@@ -37,7 +37,7 @@ public sealed class RecordLayerTests
         // After the window moved past them: 1,100 datagrams of ~1000 bytes each (one per datagram).
         var filler = new byte[1000];
         for (var i = 0; i < 1100; i++)
-            pair.Client.Client.Send(filler, PacketFlags.Reliable);
+            pair.Client.Client.Send(filler, Delivery.Reliable);
         await Wait.UntilAsync(() => pair.Server.Received.Count >= 1100, "the filler arrived");
         foreach (var datagram in captured)
             pair.ToServer(datagram);
@@ -55,7 +55,7 @@ public sealed class RecordLayerTests
     {
         await using var pair = await ProxiedPair.StartAsync();
         var stats = pair.Connection.Statistics;
-        pair.Client.Client.Send("original message"u8, PacketFlags.Reliable | PacketFlags.Checksum);
+        pair.Client.Client.Send("original message"u8, Delivery.Reliable, SendOptions.Checksum);
         Assert.Equal("original message"u8.ToArray(), pair.Server.Received.Next().Data);
         await Wait.UntilAsync(() => ProxiedPair.Sealed(pair.Up).Count > 0, "the client sent sealed datagrams");
         var original = ProxiedPair.Sealed(pair.Up).MaxBy(d => d.Length)!;
@@ -73,7 +73,7 @@ public sealed class RecordLayerTests
         Assert.Equal(flips, stats.TotalDropped + pair.Server.Server.Statistics.ShortAuthDropped - before);
         Assert.Empty(pair.Server.Received);
         Assert.Empty(pair.Server.Left);
-        pair.Client.Client.Send("still here"u8, PacketFlags.Reliable);
+        pair.Client.Client.Send("still here"u8, Delivery.Reliable);
         Assert.Equal("still here"u8.ToArray(), pair.Server.Received.Next().Data);
         Assert.True(pair.Connection.IsConnected);
     }
@@ -96,7 +96,7 @@ public sealed class RecordLayerTests
 
         // Were the window at 2^62, every genuine packet number would now be "too old".
         for (var i = 0; i < 20; i++)
-            pair.Client.Client.Send([(byte)i], PacketFlags.Reliable);
+            pair.Client.Client.Send([(byte)i], Delivery.Reliable);
         for (var i = 0; i < 20; i++)
             pair.Server.Received.Next();
         Assert.Equal(0, stats.Dropped(DropReason.Replay));

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Reflection;
 using Microsoft.Extensions.Time.Testing;
 using Paperclip.Protocol;
-using Paperclip.Transport.Internal;
 
 namespace Paperclip.Transport.Tests.Hardening;
 
@@ -21,16 +20,12 @@ public sealed class ResourceTests
         (ReassemblyBudget)typeof(PaperclipServer).GetField("_reassemblyBudget", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(server)!;
 
     private static ReassemblyBuffer Reassembly(PaperclipConnection connection) =>
-        (ReassemblyBuffer)typeof(Session).GetField("_reassembly", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(connection.Session)!;
+        connection.Session.ReceivePipeline.Reassembly;
 
     private static (ServerHarness Server, FakeTimeProvider Clock) FakeClockServer(Action<PaperclipServerOptions>? configure = null)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var server = ServerHarness.Start(o =>
-        {
-            o.TimerResolution = TimeSpan.FromMilliseconds(100); // fewer fake ticks per advance
-            configure?.Invoke(o);
-        }, clock);
+        var server = ServerHarness.Start(o => configure?.Invoke(o), clock);
         return (server, clock);
     }
 
@@ -145,11 +140,11 @@ public sealed class ResourceTests
         // 16 MB of zeros deflate to about 16 KB: fourteen fragments that would inflate 64 times past the cap.
         await using var client = await server.ConnectAsync(1, o => o.MaxMessageSize = 16 << 20);
         var connection = server.Joined.Next();
-        client.Client.Send(new byte[16 << 20], PacketFlags.Compressed);
+        client.Client.Send(new byte[16 << 20], Delivery.Unreliable, SendOptions.Compress);
         await Wait.UntilAsync(() => connection.Statistics.Dropped(DropReason.Decompression) == 1, "the bomb was refused");
         Assert.Equal(ErrorCode.Of(PacketError.Data), client.Errors.Next().Code);
         Assert.Empty(server.Received);
-        client.Client.Send("after the bomb"u8, PacketFlags.Reliable | PacketFlags.Compressed);
+        client.Client.Send("after the bomb"u8, Delivery.Reliable, SendOptions.Compress);
         Assert.Equal("after the bomb"u8.ToArray(), server.Received.Next().Data);
     }
 
@@ -198,7 +193,7 @@ public sealed class ResourceTests
         await using var _ = server;
         using var raw = Connect(server, clock, 1);
         var connection = server.Joined.Next();
-        connection.Send("unacknowledged"u8, PacketFlags.Reliable);
+        connection.Send("unacknowledged"u8, Delivery.Reliable);
         // Sealed ACKs for every id the server has not used (it is at about 3), with every bit set.
         for (var id = 100; id < 65536; id += 7)
         {

@@ -1,4 +1,4 @@
-namespace Paperclip.Transport.Internal;
+namespace Paperclip.Transport.Internal.Connection;
 
 /// <summary>Smoothed RTT and retransmission timeout, RFC 6298 (floor 10 ms, protocol §4).</summary>
 internal sealed class RttEstimator(double initialTimeoutMs, double maxTimeoutMs)

@@ -1,6 +1,6 @@
 using Paperclip.Protocol;
 
-namespace Paperclip.Transport.Internal;
+namespace Paperclip.Transport.Internal.Connection;
 
 /// <summary>
 /// The RELIABLE sequence ids received over the last 32768 ids (protocol §4): answers "seen

@@ -1,0 +1,212 @@
+using System.Buffers;
+using Paperclip.Protocol;
+using Paperclip.Protocol.Crypto;
+
+namespace Paperclip.Transport.Internal.Connection;
+
+/// <summary>What the receive pipeline hands the session.</summary>
+internal interface IReceiveHandler
+{
+    bool IsClosed { get; }
+
+    /// <summary>True once the session has keys (and so drops plaintext under the required policy).</summary>
+    bool IsEncrypted { get; }
+
+    /// <summary>A plaintext AUTH, ACK or ERROR that may belong to the handshake; true when handled as such.</summary>
+    bool OnPlaintextHandshake(ReadOnlySpan<byte> datagram, in PacketHeader header);
+
+    /// <summary>True when the RELIABLE id was received before.</summary>
+    bool WasReceived(ushort sequence);
+
+    /// <summary>Records a RELIABLE id and owes its ACK (again, for a duplicate); false for an id received before.</summary>
+    bool Acknowledge(ushort sequence);
+
+    void OnMessage(ReadOnlySpan<byte> data, PacketFlags flags);
+
+    void OnAck(ushort ackId, ushort ackBits);
+
+    void OnPing();
+
+    void OnErrorPacket(ErrorCode code, ReadOnlySpan<byte> text);
+
+    /// <summary>A packet of ours did not parse or check out: answer with a PACKET error (rate-limited).</summary>
+    void ReportPacketError(PacketError error);
+
+    void OnChecksumMismatch(ushort sequence);
+}
+
+/// <summary>
+/// One datagram from the peer to its messages (protocol §3.3 steps 2–8): open (AEAD) → replay →
+/// BATCH split → reassemble → inflate → checksum → exactly-once → deliver.
+/// </summary>
+internal sealed class ReceivePipeline(TransportSettings settings, ConnectionStatistics statistics, ReassemblyBudget? budget) : IDisposable
+{
+    // While partial messages wait, they are checked for expiry this often (not per fragment).
+    private const long ExpiryCheckMs = 1000;
+    private readonly ReplayWindow _replay = new();
+    private readonly ReassemblyBuffer _reassembly = new(settings.MaxPartialMessages, settings.MaxPartialBytes, settings.MaxMessageSize, budget);
+    private PacketProtection? _receiver;
+    private long _lastExpiryMs;
+
+    /// <summary>The partial messages (tests look at them).</summary>
+    internal ReassemblyBuffer Reassembly => _reassembly;
+
+    /// <summary>When partial messages next need an expiry check.</summary>
+    public long Deadline => _reassembly.PartialCount > 0 ? _lastExpiryMs + ExpiryCheckMs : long.MaxValue;
+
+    public void Activate(PacketProtection receiver) => _receiver = receiver;
+
+    /// <summary>Handles one datagram whose header parsed. False when it was not admitted (nothing in it counts as heard from the peer).</summary>
+    public bool Receive(Span<byte> datagram, in PacketHeader header, long now, IReceiveHandler handler)
+    {
+        var data = datagram[header.Length..];
+        var encrypted = (header.Flags & PacketFlags.Encrypted) != 0;
+        if (encrypted)
+        {
+            if (_receiver is null)
+                return Drop(DropReason.NotAdmitted);
+            if (!_replay.IsFresh(header.PacketNumber))
+                return Drop(DropReason.Replay);
+            if (!_receiver.TryOpen(datagram, header.Length, header.PacketNumber, out var plaintextLength))
+                return Drop(DropReason.Authentication);
+            _replay.Record(header.PacketNumber);
+            data = datagram.Slice(header.Length, plaintextLength);
+        }
+        else
+        {
+            // Handshake packets stay plaintext after the handshake (protocol §5.4); anything else
+            // in plaintext is admitted only under the optional policy.
+            if (header.Type is PacketType.Auth or PacketType.Ack or PacketType.Error && handler.OnPlaintextHandshake(datagram, header))
+                return false;
+            if (header.Type == PacketType.Auth || (settings.EncryptionPolicy == EncryptionPolicy.Required && handler.IsEncrypted))
+                return Drop(DropReason.NotAdmitted);
+        }
+
+        if (header.Type != PacketType.Batch)
+        {
+            ProcessPacket(header, data, encrypted, now, handler);
+            return true;
+        }
+        var batch = new BatchReader(data);
+        while (batch.TryReadNext(out var inner))
+        {
+            if (PacketReader.TryRead(inner, out var innerHeader, out var error))
+            {
+                ProcessPacket(innerHeader, inner[innerHeader.Length..], encrypted, now, handler);
+            }
+            else
+            {
+                statistics.Drop(DropReason.Malformed);
+                handler.ReportPacketError(error);
+            }
+            if (handler.IsClosed)
+                return true;
+        }
+        if (batch.IsMalformed)
+        {
+            statistics.Drop(DropReason.Malformed);
+            handler.ReportPacketError(PacketError.Batch);
+        }
+        return true;
+    }
+
+    /// <summary>Drops partial messages that gained no fragment within the reassembly timeout.</summary>
+    public void Expire(long now)
+    {
+        _lastExpiryMs = now;
+        _reassembly.Expire(now - settings.ReassemblyTimeoutMs);
+    }
+
+    public void Dispose()
+    {
+        _receiver?.Dispose();
+        _reassembly.Dispose();
+    }
+
+    private bool Drop(DropReason reason)
+    {
+        statistics.Drop(reason);
+        return false;
+    }
+
+    private void ProcessPacket(in PacketHeader header, ReadOnlySpan<byte> data, bool encrypted, long now, IReceiveHandler handler)
+    {
+        var flags = header.Flags;
+        PooledBuffer reassembled = default;
+        byte[]? inflated = null;
+        try
+        {
+            if ((flags & PacketFlags.Frag) != 0)
+            {
+                // A fragment of a RELIABLE message delivered before means our ACK was lost: ACK it
+                // again rather than hold a partial set that would never be delivered.
+                if ((flags & PacketFlags.Reliable) != 0 && handler.WasReceived(header.Sequence))
+                {
+                    handler.Acknowledge(header.Sequence);
+                    statistics.Drop(DropReason.Duplicate);
+                    return;
+                }
+                if (_reassembly.PartialCount == 0)
+                    _lastExpiryMs = now;
+                var status = _reassembly.Add(header, data, now, out reassembled);
+                if (status != ReassemblyStatus.Complete)
+                {
+                    if (status is ReassemblyStatus.Discarded or ReassemblyStatus.TooLarge)
+                        statistics.Drop(DropReason.Reassembly);
+                    return;
+                }
+                data = reassembled.Span;
+            }
+            if ((flags & PacketFlags.Compressed) != 0)
+            {
+                inflated = ArrayPool<byte>.Shared.Rent(settings.MaxMessageSize);
+                if (!Deflate.TryInflate(data, inflated.AsSpan(0, settings.MaxMessageSize), out var written))
+                {
+                    statistics.Drop(DropReason.Decompression);
+                    handler.ReportPacketError(PacketError.Data);
+                    return;
+                }
+                data = inflated.AsSpan(0, written);
+            }
+            if ((flags & PacketFlags.Checksum) != 0 && Checksum.Compute(data) != header.Checksum)
+            {
+                statistics.Drop(DropReason.Checksum);
+                handler.OnChecksumMismatch(header.Sequence);
+                handler.ReportPacketError(PacketError.Checksum);
+                return;
+            }
+            if ((flags & PacketFlags.Reliable) != 0 && !handler.Acknowledge(header.Sequence))
+            {
+                statistics.Drop(DropReason.Duplicate);
+                return;
+            }
+            Dispatch(header, data, encrypted, handler);
+        }
+        finally
+        {
+            reassembled.Dispose();
+            if (inflated is not null)
+                ArrayPool<byte>.Shared.Return(inflated);
+        }
+    }
+
+    private void Dispatch(in PacketHeader header, ReadOnlySpan<byte> data, bool encrypted, IReceiveHandler handler)
+    {
+        switch (header.Type)
+        {
+            case PacketType.Default:
+                statistics.MessagesReceived++;
+                handler.OnMessage(data, header.Flags | (encrypted ? PacketFlags.Encrypted : 0));
+                break;
+            case PacketType.Ack:
+                handler.OnAck(header.AckId, header.AckBits);
+                break;
+            case PacketType.Heartbeat when header.Beat == HeartbeatKind.Ping:
+                handler.OnPing();
+                break;
+            case PacketType.Error:
+                handler.OnErrorPacket(header.Error, data[..Math.Min(data.Length, ProtocolConstants.MaxErrorTextSize)]);
+                break;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Buffers;
+using Paperclip.Protocol;
+
+namespace Paperclip.Transport.Internal.Connection;
+
+/// <summary>
+/// A RELIABLE message awaiting its ACK: its DATA once (compressed when it was), the header its
+/// packets share, and how it was cut into fragments, so that a retransmission queues the same
+/// packets again without copying. Pooled per session.
+/// </summary>
+internal sealed class SentMessage
+{
+    // Small buffers are kept across uses; larger ones go back to the pool after each message.
+    private const int KeptBufferSize = 16 * 1024;
+    private byte[] _data = [];
+    private int _length;
+    private int _chunkCapacity;
+    private PacketHeader _header;
+    private bool _launched;
+
+    public ushort Sequence => _header.Sequence;
+
+    public Framing Framing { get; private set; }
+
+    /// <summary>When the first transmission left (set by the flush).</summary>
+    public long FirstSentMs { get; private set; }
+
+    /// <summary>High-resolution time of the first transmission, for the RTT sample.</summary>
+    public long FirstSentTimestamp { get; private set; }
+
+    /// <summary>When the latest transmission left.</summary>
+    public long LastSentMs { get; private set; }
+
+    /// <summary>False until the first transmission left: an ACK cannot be for it yet, nor a timeout run.</summary>
+    public bool IsOut { get; private set; }
+
+    public int Retries { get; set; }
+
+    /// <summary>How many packets (fragments) the message travels as: its weight in the congestion window.</summary>
+    public int PacketCount { get; private set; }
+
+    /// <summary>True when the message travels as FRAG fragments, which the peer must hold while it reassembles.</summary>
+    public bool IsFragmented => (_header.Flags & PacketFlags.Frag) != 0;
+
+    /// <summary>Message bytes (as sent, before framing): what the peer's reassembly holds for it.</summary>
+    public int MessageBytes => _length;
+
+    public ReadOnlySpan<byte> Data => _data.AsSpan(0, _length);
+
+    /// <summary>Takes a copy of the message. <paramref name="header"/> carries its type, flags, checksum and fragment count.</summary>
+    public void Start(in PacketHeader header, ReadOnlySpan<byte> data, int chunkCapacity, Framing framing)
+    {
+        if (_data.Length < data.Length)
+        {
+            ReturnBuffer();
+            _data = ArrayPool<byte>.Shared.Rent(data.Length);
+        }
+        data.CopyTo(_data);
+        _length = data.Length;
+        _header = header;
+        _chunkCapacity = chunkCapacity;
+        Framing = framing;
+        PacketCount = IsFragmented ? header.FragmentCount : 1;
+        IsOut = false;
+        _launched = false;
+        Retries = 0;
+    }
+
+    /// <summary>Gives the message its sequence id (when it enters the window).</summary>
+    public void AssignSequence(ushort sequence)
+    {
+        _header.Sequence = sequence;
+        _launched = true;
+    }
+
+    /// <summary>Queues every packet of the message.</summary>
+    public void QueueInto(OutgoingPackets queue)
+    {
+        if (!IsFragmented)
+        {
+            queue.Add(_header, this, 0, _length, Framing);
+            return;
+        }
+        var header = _header;
+        for (var i = 0; i < PacketCount; i++)
+        {
+            header.FragmentId = (byte)i;
+            var offset = i * _chunkCapacity;
+            queue.Add(header, this, offset, Math.Min(_chunkCapacity, _length - offset), Framing);
+        }
+    }
+
+    public void MarkSent(long nowMs, long timestamp)
+    {
+        // A message acknowledged while its retransmission awaited the flush may be reused by then,
+        // waiting for the window: it has not left.
+        if (!_launched)
+            return;
+        if (!IsOut)
+        {
+            IsOut = true;
+            FirstSentMs = nowMs;
+            FirstSentTimestamp = timestamp;
+        }
+        LastSentMs = nowMs;
+    }
+
+    /// <summary>Returns a large buffer to the pool; small ones stay for reuse.</summary>
+    public void Reset()
+    {
+        _length = 0;
+        _launched = false;
+        IsOut = false;
+        if (_data.Length > KeptBufferSize)
+            ReturnBuffer();
+    }
+
+    private void ReturnBuffer()
+    {
+        if (_data.Length > 0)
+            ArrayPool<byte>.Shared.Return(_data);
+        _data = [];
+    }
+}

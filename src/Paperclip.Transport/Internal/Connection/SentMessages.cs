@@ -1,0 +1,225 @@
+using Paperclip.Transport.Internal.Connection.Congestion;
+
+namespace Paperclip.Transport.Internal.Connection;
+
+/// <summary>What a look at the messages in flight found.</summary>
+internal enum RetransmitOutcome
+{
+    Nothing,
+    Queued,
+    /// <summary>A message stayed unacknowledged past the reliable timeout: the session must end.</summary>
+    Expired,
+}
+
+/// <summary>
+/// RELIABLE messages from launch to ACK (protocol §4): the congestion window and the backlog of
+/// messages waiting for it, the in-flight set by sequence id, RTT samples (Karn), paced
+/// retransmission with doubling backoff, and the reliable timeout.
+/// </summary>
+internal sealed class SentMessages
+{
+    private readonly Dictionary<ushort, SentMessage> _inFlight = [];
+    private readonly Queue<SentMessage> _backlog = new();
+    private readonly Stack<SentMessage> _spare = new();
+    private readonly List<SentMessage> _awaitingFlush = [];
+    private readonly List<SentMessage> _acknowledgedSinceFlush = [];
+    private readonly SequenceCounter _sequences;
+    private readonly ICongestionController _congestion;
+    private readonly int _maxPartialMessages;
+    private readonly int _maxPartialBytes;
+    private readonly long _reliableTimeoutMs;
+    private readonly double _maxRetransmissionTimeoutMs;
+    private readonly TimeProvider _time;
+    private int _inFlightPackets;
+    private int _fragmentedInFlight;
+    private int _fragmentedBytesInFlight;
+    private double _retransmitCredit;
+    private long _lastRetransmitMs;
+    private long _nextCheckMs = long.MaxValue;
+
+    public SentMessages(TransportSettings settings, SequenceCounter sequences, ICongestionController congestion)
+    {
+        _time = settings.TimeProvider;
+        _sequences = sequences;
+        _congestion = congestion;
+        _maxPartialMessages = settings.MaxPartialMessages;
+        _maxPartialBytes = settings.MaxPartialBytes;
+        _reliableTimeoutMs = settings.ReliableTimeoutMs;
+        _maxRetransmissionTimeoutMs = settings.MaxRetransmissionTimeoutMs;
+        Rtt = new RttEstimator(settings.InitialRetransmissionTimeoutMs, settings.MaxRetransmissionTimeoutMs);
+    }
+
+    public RttEstimator Rtt { get; }
+
+    public int InFlightCount => _inFlight.Count;
+
+    public int InFlightPackets => _inFlightPackets;
+
+    public int BacklogCount => _backlog.Count;
+
+    /// <summary>When the in-flight messages next need a look (a retransmission or the timeout may be due); may be early, never late.</summary>
+    public long Deadline => _inFlight.Count == 0 ? long.MaxValue : _nextCheckMs;
+
+    /// <summary>Called with the sequence id of each message acknowledged.</summary>
+    public Action<ushort>? Acknowledged { get; set; }
+
+    /// <summary>A message object to fill with <see cref="SentMessage.Start"/>.</summary>
+    public SentMessage Rent() => _spare.Count > 0 ? _spare.Pop() : new SentMessage();
+
+    /// <summary>
+    /// Sends the message now (its packets queued, a sequence id taken), or keeps it in the backlog,
+    /// without a sequence id yet, until the window admits it. Handshake packets pass
+    /// <paramref name="sequence"/> and skip the window.
+    /// </summary>
+    public void Launch(SentMessage message, OutgoingPackets queue, ushort? sequence = null)
+    {
+        if (sequence is null && (_backlog.Count > 0 || !Admits(message)))
+        {
+            _backlog.Enqueue(message);
+            return;
+        }
+        Start(message, sequence ?? _sequences.Take(), queue);
+    }
+
+    /// <summary>Marks ACK_ID and the ids of ACK_BITS acknowledged; launches what the window now admits.</summary>
+    public void OnAck(ushort ackId, ushort ackBits, OutgoingPackets queue)
+    {
+        Acked(ackId);
+        for (var i = 0; ackBits != 0; i++, ackBits >>= 1)
+        {
+            if ((ackBits & 1) != 0)
+                Acked((ushort)(ackId - 1 - i));
+        }
+        while (_backlog.Count > 0 && Admits(_backlog.Peek()))
+            Start(_backlog.Dequeue(), _sequences.Take(), queue);
+    }
+
+    /// <summary>The queued packets left: their timers start now.</summary>
+    public void OnFlushed(long now, long timestamp)
+    {
+        if (_awaitingFlush.Count > 0)
+            _nextCheckMs = Math.Min(_nextCheckMs, now + (long)Rtt.BackoffMs(0));
+        foreach (var message in _awaitingFlush)
+            message.MarkSent(now, timestamp);
+        _awaitingFlush.Clear();
+        // Acknowledged messages are reused only once no queued packet can still point at them.
+        foreach (var message in _acknowledgedSinceFlush)
+        {
+            message.Reset();
+            _spare.Push(message);
+        }
+        _acknowledgedSinceFlush.Clear();
+    }
+
+    /// <summary>
+    /// Queues the messages whose backoff ran out, paced to one window per smoothed RTT: whole
+    /// fragmented messages resent at once would otherwise swamp a congested path and keep it
+    /// congested. But never slower than everything in flight once per maximum backoff: data
+    /// launched under a large window must still get its retries before the reliable timeout when
+    /// the window has since collapsed. A due message left out stays due and goes first later.
+    /// </summary>
+    public RetransmitOutcome Retransmit(long now, OutgoingPackets queue, ConnectionStatistics statistics)
+    {
+        var elapsed = now - _lastRetransmitMs;
+        _lastRetransmitMs = now;
+        var window = _congestion.Window;
+        var packetsPerMs = Math.Max(window / Math.Max(Rtt.SmoothedMs, 1), _inFlightPackets / _maxRetransmissionTimeoutMs);
+        _retransmitCredit = Math.Min(window, _retransmitCredit + (packetsPerMs * elapsed));
+        var queued = false;
+        var next = long.MaxValue;
+        foreach (var message in _inFlight.Values)
+        {
+            if (!message.IsOut)
+                continue;
+            if (now - message.FirstSentMs >= _reliableTimeoutMs)
+                return RetransmitOutcome.Expired;
+            var due = message.LastSentMs + (long)Rtt.BackoffMs(message.Retries);
+            if (due <= now && _retransmitCredit > 0)
+            {
+                message.QueueInto(queue);
+                message.Retries++;
+                _retransmitCredit -= message.PacketCount;
+                _awaitingFlush.Add(message);
+                statistics.Retransmissions++;
+                queued = true;
+                due = now + (long)Rtt.BackoffMs(message.Retries);
+            }
+            else if (due <= now)
+            {
+                // Out of credit: back when enough has accrued for one packet.
+                due = now + Math.Max(1, (long)Math.Ceiling(1 / packetsPerMs));
+            }
+            next = Math.Min(next, Math.Min(due, message.FirstSentMs + _reliableTimeoutMs));
+        }
+        _nextCheckMs = next;
+        if (!queued)
+            return RetransmitOutcome.Nothing;
+        _congestion.OnRetransmissionTimeout(now, Rtt.TimeoutMs);
+        return RetransmitOutcome.Queued;
+    }
+
+    /// <summary>Drops everything (the session closed).</summary>
+    public void Clear()
+    {
+        foreach (var message in _inFlight.Values)
+            message.Reset();
+        foreach (var message in _backlog)
+            message.Reset();
+        _inFlight.Clear();
+        _backlog.Clear();
+        _awaitingFlush.Clear();
+        _acknowledgedSinceFlush.Clear();
+        _inFlightPackets = 0;
+        _fragmentedInFlight = 0;
+        _fragmentedBytesInFlight = 0;
+        _nextCheckMs = long.MaxValue;
+    }
+
+    // Besides the congestion window, fragmented messages in flight stay within what the peer's
+    // reassembly holds (protocol §8: 64 partial messages, 1 MiB; our own limits, the spec's
+    // defaults, stand for the peer's): past it the peer drops the oldest partial set, and the
+    // oldest message would be resent forever without completing. A message larger than the
+    // window still goes when nothing else is in flight.
+    private bool Admits(SentMessage message)
+    {
+        if (message.IsFragmented && _fragmentedInFlight > 0
+            && (_fragmentedInFlight >= _maxPartialMessages || _fragmentedBytesInFlight + message.MessageBytes > _maxPartialBytes))
+            return false;
+        return _inFlight.Count == 0 || _inFlightPackets + message.PacketCount <= (int)_congestion.Window;
+    }
+
+    private void Start(SentMessage message, ushort sequence, OutgoingPackets queue)
+    {
+        message.AssignSequence(sequence);
+        message.QueueInto(queue);
+        _inFlight[sequence] = message;
+        _inFlightPackets += message.PacketCount;
+        if (message.IsFragmented)
+        {
+            _fragmentedInFlight++;
+            _fragmentedBytesInFlight += message.MessageBytes;
+        }
+        _awaitingFlush.Add(message);
+    }
+
+    // An ACK for a sequence never sent (or already acknowledged) finds nothing.
+    private void Acked(ushort sequence)
+    {
+        if (!_inFlight.TryGetValue(sequence, out var message) || !message.IsOut)
+            return;
+        _inFlight.Remove(sequence);
+        _inFlightPackets -= message.PacketCount;
+        if (message.IsFragmented)
+        {
+            _fragmentedInFlight--;
+            _fragmentedBytesInFlight -= message.MessageBytes;
+        }
+        if (message.Retries == 0)
+            Rtt.Add(_time.GetElapsedTime(message.FirstSentTimestamp).TotalMilliseconds);
+        _congestion.OnAcknowledged(message.PacketCount);
+        Acknowledged?.Invoke(sequence);
+        _acknowledgedSinceFlush.Add(message);
+        if (_inFlight.Count == 0)
+            _nextCheckMs = long.MaxValue;
+    }
+}

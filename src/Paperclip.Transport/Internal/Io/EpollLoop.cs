@@ -1,0 +1,107 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace Paperclip.Transport.Internal.Io;
+
+/// <summary>
+/// An <see cref="IoLoop"/> on Linux epoll: one epoll set per loop holding its sockets (level-
+/// triggered: a socket left with datagrams after a burst is reported again) and an eventfd for
+/// wake-ups. Receives are non-blocking recvfrom calls straight into the loop's buffer and the
+/// endpoint's <see cref="System.Net.SocketAddress"/>, until the socket is empty or a burst is done.
+/// </summary>
+internal sealed unsafe class EpollLoop : IoLoop
+{
+    private const int MaxEvents = 256;
+    // Datagrams taken from one socket per readiness report: others on the loop get their turn.
+    private const int BurstSize = 64;
+    private const ulong WakeToken = 0;
+
+    private readonly int _epoll;
+    private readonly int _wakeFd;
+    private readonly byte* _events;
+
+    public EpollLoop(string name, ILogger logger)
+        : base(name, logger)
+    {
+        _epoll = Libc.EpollCreate(Libc.EPOLL_CLOEXEC);
+        if (_epoll < 0)
+            throw new SocketException(Marshal.GetLastPInvokeError());
+        _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (_wakeFd < 0)
+            throw new SocketException(Marshal.GetLastPInvokeError());
+        Control(Libc.EPOLL_CTL_ADD, _wakeFd, WakeToken);
+        _events = (byte*)NativeMemory.AllocZeroed((nuint)(MaxEvents * Libc.EpollEventSize));
+    }
+
+    public override void Register(UdpEndpoint endpoint) =>
+        Control(Libc.EPOLL_CTL_ADD, endpoint.FileDescriptor, (ulong)GCHandle.ToIntPtr(endpoint.LoopHandle));
+
+    public override void Unregister(UdpEndpoint endpoint)
+    {
+        // Events of this turn may still name the endpoint: its handle is freed by the endpoint
+        // after the turn (it posts the release), and a closed endpoint ignores them.
+        Control(Libc.EPOLL_CTL_DEL, endpoint.FileDescriptor, 0);
+    }
+
+    protected override void Wake()
+    {
+        ulong one = 1;
+        Libc.Write(_wakeFd, &one, sizeof(ulong));
+    }
+
+    protected override void WaitAndReceive(int timeoutMs)
+    {
+        var count = Libc.EpollWait(_epoll, _events, MaxEvents, timeoutMs);
+        if (count < 0)
+            return; // EINTR: the next turn waits again
+        for (var i = 0; i < count; i++)
+        {
+            var data = *(ulong*)(_events + (i * Libc.EpollEventSize) + Libc.EpollDataOffset);
+            if (data == WakeToken)
+            {
+                ulong value;
+                Libc.Read(_wakeFd, &value, sizeof(ulong));
+                ClearSignal();
+                continue;
+            }
+            if (GCHandle.FromIntPtr((nint)data).Target is UdpEndpoint endpoint)
+                ReceiveBurst(endpoint);
+        }
+    }
+
+    private void ReceiveBurst(UdpEndpoint endpoint)
+    {
+        var buffer = ReceiveBuffer;
+        var address = endpoint.ReceiveAddress;
+        var limit = Math.Min(buffer.Length, endpoint.MaxDatagramSize + 1);
+        fixed (byte* data = buffer)
+        fixed (byte* from = address.Buffer.Span)
+        {
+            for (var i = 0; i < BurstSize && endpoint.IsOpen; i++)
+            {
+                var addressLength = address.Buffer.Length;
+                var received = Libc.RecvFrom(endpoint.FileDescriptor, data, (nuint)limit, Libc.MSG_DONTWAIT, from, &addressLength);
+                if (received < 0)
+                {
+                    // EAGAIN: empty. Anything else (an ICMP error queued on the socket, EINTR) is
+                    // consumed by this call; the datagrams behind it are still there.
+                    if (Marshal.GetLastPInvokeError() == Libc.EAGAIN)
+                        return;
+                    continue;
+                }
+                address.Size = addressLength;
+                endpoint.Deliver(buffer.AsSpan(0, (int)received));
+            }
+        }
+    }
+
+    private void Control(int operation, int fd, ulong data)
+    {
+        var ev = stackalloc byte[16];
+        *(uint*)ev = Libc.EPOLLIN;
+        *(ulong*)(ev + Libc.EpollDataOffset) = data;
+        if (Libc.EpollCtl(_epoll, operation, fd, ev) < 0)
+            throw new SocketException(Marshal.GetLastPInvokeError());
+    }
+}

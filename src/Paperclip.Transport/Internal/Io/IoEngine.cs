@@ -1,0 +1,105 @@
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Paperclip.Transport.Internal.Io;
+
+/// <summary>
+/// The process-wide set of I/O loops that every <see cref="PaperclipServer"/> and
+/// <see cref="PaperclipClient"/> shares: one loop per processor (at most 16), whatever the number
+/// of sockets or sessions. A socket is placed on one loop for its life, round robin.
+/// </summary>
+internal sealed class IoEngine
+{
+    /// <summary>Overrides <see cref="SocketEngine.Automatic"/> for a whole process (a test run of the fallback).</summary>
+    public const string EnvironmentVariable = "PAPERCLIP_SOCKET_ENGINE";
+
+    private static readonly Lock s_lock = new();
+    private static IoEngine? s_epoll;
+    private static IoEngine? s_portable;
+
+    private readonly IoLoop[] _loops;
+    private int _next = -1;
+
+    private IoEngine(SocketEngine kind)
+    {
+        Kind = kind;
+        if (kind == SocketEngine.Epoll)
+            OpenFilesLimit.RaiseToHardLimit();
+        _loops = new IoLoop[Math.Clamp(Environment.ProcessorCount, 1, 16)];
+        for (var i = 0; i < _loops.Length; i++)
+        {
+            var name = $"Paperclip I/O {i}";
+            _loops[i] = kind == SocketEngine.Epoll ? new EpollLoop(name, NullLogger.Instance) : new PortableLoop(name, NullLogger.Instance);
+            _loops[i].Start();
+        }
+    }
+
+    public SocketEngine Kind { get; }
+
+    public int LoopCount => _loops.Length;
+
+    /// <summary>The shared engine of the given kind, started on first use.</summary>
+    public static IoEngine For(SocketEngine requested)
+    {
+        var kind = Resolve(requested);
+        lock (s_lock)
+        {
+            return kind == SocketEngine.Epoll
+                ? s_epoll ??= new IoEngine(SocketEngine.Epoll)
+                : s_portable ??= new IoEngine(SocketEngine.Portable);
+        }
+    }
+
+    /// <summary>The loop for a new socket.</summary>
+    public IoLoop NextLoop() => _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
+
+    private static SocketEngine Resolve(SocketEngine requested)
+    {
+        if (requested == SocketEngine.Automatic)
+        {
+            requested = Environment.GetEnvironmentVariable(EnvironmentVariable)?.Trim().ToUpperInvariant() switch
+            {
+                "PORTABLE" => SocketEngine.Portable,
+                "EPOLL" => SocketEngine.Epoll,
+                _ => SocketEngine.Automatic,
+            };
+        }
+        if (requested == SocketEngine.Automatic)
+            return OperatingSystem.IsLinux() ? SocketEngine.Epoll : SocketEngine.Portable;
+        if (requested == SocketEngine.Epoll && !OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException("The epoll socket engine needs Linux; use SocketEngine.Portable or Automatic.");
+        return requested;
+    }
+}
+
+/// <summary>The process's open-files limit, which bounds how many sockets (lobbies, clients) it can hold.</summary>
+internal static unsafe class OpenFilesLimit
+{
+    /// <summary>Raises the soft limit to the hard limit where the system allows it (Linux); the current soft limit after.</summary>
+    public static long RaiseToHardLimit()
+    {
+        if (!OperatingSystem.IsLinux())
+            return -1;
+        Libc.RLimit limit;
+        if (Libc.GetRLimit(Libc.RLIMIT_NOFILE, &limit) != 0)
+            return -1;
+        if (limit.Current < limit.Maximum)
+        {
+            var raised = new Libc.RLimit { Current = limit.Maximum, Maximum = limit.Maximum };
+            if (Libc.SetRLimit(Libc.RLIMIT_NOFILE, &raised) == 0)
+                return (long)raised.Current;
+        }
+        return (long)limit.Current;
+    }
+
+    /// <summary>The current soft limit, or −1 where it cannot be read.</summary>
+    public static long Current
+    {
+        get
+        {
+            if (!OperatingSystem.IsLinux())
+                return -1;
+            Libc.RLimit limit;
+            return Libc.GetRLimit(Libc.RLIMIT_NOFILE, &limit) == 0 ? (long)limit.Current : -1;
+        }
+    }
+}
