@@ -13,7 +13,7 @@ const string Usage = """
       handshakes  --impl I [--count 2000] [--parallelism 8] [--max-seconds 60]
       density     --servers N [--impl I] [--clients-per-server 0] [--rate 20] [--size 32] [--reliable] [--seconds 10] [--warmup 2]
                   [--parallelism 8] [--compare-single]
-      compare     [--quick] [--repeat N]      every scenario for every implementation, one table with ratios
+      compare     [--quick] [--repeat N]      every scenario for every implementation, one table with ratios (density: not with --quick)
 
       --impl paperclip | paperclip-plain | litenetlib | raw | all      (paperclip = encrypted, the default policy)
       --json PATH       writes {"results":[…]} with every measured figure
@@ -97,7 +97,10 @@ try
                 options.Double("seconds", 10), options.Double("warmup", 2), options.Int("parallelism", 8), options.Flag("compare-single"));
             options.RejectUnknown();
             foreach (var spec in impls)
-                results.AddRange(await Density.RunAsync(spec, settings, cancel.Token).ConfigureAwait(false));
+            {
+                foreach (var result in await Density.RunAsync(spec, settings, cancel.Token).ConfigureAwait(false))
+                    results.Add(Print(result));
+            }
             break;
         }
         case "handshakes":
