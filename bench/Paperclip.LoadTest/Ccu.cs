@@ -120,19 +120,33 @@ internal static class Ccu
         }
         Console.WriteLine("READY");
 
-        // Every client sends every `period` ticks, the clients' phases spread evenly over one period.
+        var end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        var sent = SendOnSchedule(clients, rate, size, reliable, manual, () => Stopwatch.GetTimestamp() >= end);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SENT {sent}"));
+        await Parallel.ForEachAsync(clients, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (client, _) => await client.DisposeAsync().ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every client sends <paramref name="rate"/> messages a second (none at rate 0: the sessions
+    /// only idle), the clients' phases spread evenly over one period, from one thread at 1 ms
+    /// granularity, until <paramref name="done"/>; returns how many were sent. LiteNetLib clients
+    /// in manual mode are pumped on the same thread.
+    /// </summary>
+    public static long SendOnSchedule(ILoadClient[] clients, int rate, int size, bool reliable, bool manual, Func<bool> done)
+    {
         var payload = Payload.Create(size);
-        var period = Stopwatch.Frequency / rate;
+        var count = clients.Length;
+        var period = rate > 0 ? Stopwatch.Frequency / rate : 0;
         var begin = Stopwatch.GetTimestamp();
-        var end = begin + (long)(seconds * Stopwatch.Frequency);
         var next = new long[count];
         for (var i = 0; i < count; i++)
-            next[i] = begin + period * i / count;
+            next[i] = rate > 0 ? begin + period * i / count : long.MaxValue;
         long sent = 0;
         var sequence = 0;
         var lastUpdate = begin;
-        for (var now = begin; now < end; now = Stopwatch.GetTimestamp())
+        while (!done())
         {
+            var now = Stopwatch.GetTimestamp();
             for (var i = 0; i < count; i++)
             {
                 if (next[i] > now)
@@ -157,7 +171,6 @@ internal static class Ccu
                 client.Update(1);
             Thread.Sleep(1);
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SENT {sent}"));
-        await Parallel.ForEachAsync(clients, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (client, _) => await client.DisposeAsync().ConfigureAwait(false)).ConfigureAwait(false);
+        return sent;
     }
 }

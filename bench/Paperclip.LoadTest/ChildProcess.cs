@@ -4,17 +4,20 @@ using System.Diagnostics;
 namespace Paperclip.LoadTest;
 
 /// <summary>
-/// This program again, as the client side of a scenario (<c>child …</c>), so the parent's CPU is the
-/// server's alone. The child reports on stdout, one line per event; its stderr is forwarded.
+/// This program again, as one side of a scenario (<c>child …</c>): the clients, so the parent's CPU
+/// is the server's alone, or (density) the servers, so that process holds nothing else. The child
+/// reports on stdout, one line per event, and takes commands on stdin; its stderr is forwarded.
 /// </summary>
 internal sealed class ChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly BlockingCollection<string> _lines = [];
+    private readonly string _role;
 
-    private ChildProcess(Process process)
+    private ChildProcess(Process process, string role)
     {
         _process = process;
+        _role = role;
         _process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is { } line)
@@ -23,13 +26,14 @@ internal sealed class ChildProcess : IDisposable
         _process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is { } line)
-                Console.Error.WriteLine("  [clients] " + line);
+                Console.Error.WriteLine($"  [{role}] " + line);
         };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
 
-    public static ChildProcess Start(IEnumerable<string> arguments)
+    /// <summary>Starts <c>child</c> with <paramref name="arguments"/>; <paramref name="role"/> names it in messages.</summary>
+    public static ChildProcess Start(IEnumerable<string> arguments, string role = "clients")
     {
         var path = Environment.ProcessPath ?? throw new InvalidOperationException("No process path.");
         var info = new ProcessStartInfo(path)
@@ -37,6 +41,7 @@ internal sealed class ChildProcess : IDisposable
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
         };
         // Started as `dotnet Paperclip.LoadTest.dll`: the child needs the assembly path too.
         if (Path.GetFileNameWithoutExtension(path).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
@@ -44,8 +49,11 @@ internal sealed class ChildProcess : IDisposable
         info.ArgumentList.Add("child");
         foreach (var argument in arguments)
             info.ArgumentList.Add(argument);
-        return new ChildProcess(Process.Start(info) ?? throw new InvalidOperationException("The client process did not start."));
+        return new ChildProcess(Process.Start(info) ?? throw new InvalidOperationException($"The {role} process did not start."), role);
     }
+
+    /// <summary>Sends the child one command line (stdin is auto-flushed).</summary>
+    public void Tell(string line) => _process.StandardInput.WriteLine(line);
 
     /// <summary>The next line starting with <paramref name="prefix"/> (others are echoed), or an exception after the timeout.</summary>
     public string WaitFor(string prefix, TimeSpan timeout)
@@ -57,16 +65,16 @@ internal sealed class ChildProcess : IDisposable
             if (left <= 0 || !_lines.TryTake(out var line, (int)Math.Min(left, 200)))
             {
                 if (left <= 0)
-                    throw new TimeoutException($"The client process did not report '{prefix}' within {timeout.TotalSeconds} s.");
+                    throw new TimeoutException($"The {_role} process did not report '{prefix}' within {timeout.TotalSeconds} s.");
                 if (_process.HasExited && _lines.Count == 0)
-                    throw new InvalidOperationException($"The client process exited ({_process.ExitCode}) before reporting '{prefix}'.");
+                    throw new InvalidOperationException($"The {_role} process exited ({_process.ExitCode}) before reporting '{prefix}'.");
                 continue;
             }
             if (line.StartsWith(prefix, StringComparison.Ordinal))
                 return line[prefix.Length..].Trim();
             if (line.StartsWith("ERROR", StringComparison.Ordinal))
-                throw new InvalidOperationException("The client process failed: " + line);
-            Console.Error.WriteLine("  [clients] " + line);
+                throw new InvalidOperationException($"The {_role} process failed: " + line);
+            Console.Error.WriteLine($"  [{_role}] " + line);
         }
     }
 

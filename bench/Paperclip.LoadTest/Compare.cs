@@ -27,6 +27,11 @@ internal static class Compare
         }
         var ccu = new CcuSettings(200, 20, 32, false, quick ? 3 : 10, 1);
         cases.Add(("ccu 200 × 20/s × 32 B", false, spec => Ccu.RunAsync(spec, ccu, cancellationToken)));
+        if (!quick) // three more process pairs would push --quick well past a minute
+        {
+            var density = new DensitySettings(100, 2, 20, 32, false, 5, 1, 8, false);
+            cases.Add(("density 100 × 2 × 20/s × 32 B", false, async spec => (await Density.RunAsync(spec, density, cancellationToken).ConfigureAwait(false))[0]));
+        }
         var handshakes = new HandshakeSettings(quick ? 400 : 2000, 8, quick ? 10 : 30);
         cases.Add(("handshakes", false, spec => Handshakes.RunAsync(spec, handshakes, cancellationToken)));
 

@@ -141,3 +141,16 @@ internal readonly record struct Snapshot(long Timestamp, long Received, long Sen
     /// <summary>CPU time over wall time, in percent of one core (200 = both cores of this machine).</summary>
     public static double CpuPercent(in Snapshot from, in Snapshot to) => 100 * (to.ProcessCpu - from.ProcessCpu).TotalSeconds / Seconds(from, to);
 }
+
+/// <summary>
+/// Threads and resident memory of this process at one moment. Taken outside a CPU window: on Linux
+/// counting threads reads every /proc/self/task entry.
+/// </summary>
+internal readonly record struct ProcessFootprint(int Threads, double RssMb)
+{
+    public static ProcessFootprint Take()
+    {
+        using var process = Process.GetCurrentProcess();
+        return new(process.Threads.Count, process.WorkingSet64 / (double)(1 << 20));
+    }
+}

@@ -11,7 +11,9 @@ const string Usage = """
       throughput  --impl I [--clients 1] [--size 64] [--reliable] [--encrypted on|off] [--seconds 5] [--warmup 1] [--window N]
       ccu         --impl I [--clients 200] [--rate 20] [--size 32] [--reliable] [--seconds 10] [--warmup 1]
       handshakes  --impl I [--count 2000] [--parallelism 8] [--max-seconds 60]
-      compare     [--quick] [--repeat N]      every scenario for every implementation, one table with ratios
+      density     --servers N [--impl I] [--clients-per-server 0] [--rate 20] [--size 32] [--reliable] [--seconds 10] [--warmup 2]
+                  [--parallelism 8] [--compare-single]
+      compare     [--quick] [--repeat N]      every scenario for every implementation, one table with ratios (density: not with --quick)
 
       --impl paperclip | paperclip-plain | litenetlib | raw | all      (paperclip = encrypted, the default policy)
       --json PATH       writes {"results":[…]} with every measured figure
@@ -19,6 +21,9 @@ const string Usage = """
 
     Messages go client → server; msgs/s are those delivered at the server. throughput runs in one
     process; ccu and handshakes run the clients in a child process so the CPU measured is the server's.
+    density runs N servers (each on an OS-chosen port) in a child process of their own and their
+    clients in another; every server answers a handshake probe first; --rate 0 = idle sessions;
+    --compare-single also measures the same clients on one server and prints the CPU ratio.
     """;
 
 Args options;
@@ -85,6 +90,19 @@ try
                 results.Add(Print(await Ccu.RunAsync(spec, settings, cancel.Token).ConfigureAwait(false)));
             break;
         }
+        case "density":
+        {
+            var impls = Impls(options);
+            var settings = new DensitySettings(options.Int("servers", 0), options.Int("clients-per-server", 0), options.Int("rate", 20), options.Int("size", 32), options.Flag("reliable"),
+                options.Double("seconds", 10), options.Double("warmup", 2), options.Int("parallelism", 8), options.Flag("compare-single"));
+            options.RejectUnknown();
+            foreach (var spec in impls)
+            {
+                foreach (var result in await Density.RunAsync(spec, settings, cancel.Token).ConfigureAwait(false))
+                    results.Add(Print(result));
+            }
+            break;
+        }
         case "handshakes":
         {
             var impls = Impls(options);
@@ -139,18 +157,23 @@ static async Task<int> RunChildAsync(Args args)
     try
     {
         var spec = ImplSpec.Parse(args.String("impl") ?? throw new ArgumentException("--impl is required."));
-        var server = IPEndPoint.Parse(args.String("server") ?? throw new ArgumentException("--server is required."));
         using var pki = args.String("keys") is { } keys ? Pki.Load(keys) : null;
         switch (args.String("mode"))
         {
             case "ccu":
-                await Ccu.RunClientsAsync(spec, server, pki, args).ConfigureAwait(false);
+                await Ccu.RunClientsAsync(spec, Server(args), pki, args).ConfigureAwait(false);
                 return 0;
             case "handshakes":
-                await Handshakes.RunClientsAsync(spec, server, pki, args).ConfigureAwait(false);
+                await Handshakes.RunClientsAsync(spec, Server(args), pki, args).ConfigureAwait(false);
+                return 0;
+            case "density-servers":
+                await Density.RunServersAsync(spec, args).ConfigureAwait(false);
+                return 0;
+            case "density-clients":
+                await Density.RunClientsAsync(spec, pki, args).ConfigureAwait(false);
                 return 0;
             default:
-                throw new ArgumentException("--mode ccu|handshakes is required.");
+                throw new ArgumentException("--mode ccu|handshakes|density-servers|density-clients is required.");
         }
     }
     catch (Exception e) when (e is not OutOfMemoryException)
@@ -159,4 +182,6 @@ static async Task<int> RunChildAsync(Args args)
         Console.Error.WriteLine(e);
         return 1;
     }
+
+    static IPEndPoint Server(Args args) => IPEndPoint.Parse(args.String("server") ?? throw new ArgumentException("--server is required."));
 }

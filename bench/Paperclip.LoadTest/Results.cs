@@ -18,18 +18,30 @@ internal sealed record Result
     public double LossPct { get; init; }
     public double? P50Us { get; init; }
     public double? P99Us { get; init; }
-    /// <summary>CPU of the server process alone (ccu, handshakes: clients run in a child process), % of one core.</summary>
+    /// <summary>CPU of the server process alone (ccu, handshakes: clients run in a child process; density: the servers' own child process), % of one core.</summary>
     public double? ServerCpuPct { get; init; }
     /// <summary>CPU of the whole harness process (throughput: clients, server and the sender thread together), % of one core.</summary>
     public double? ProcessCpuPct { get; init; }
     public double? AllocBytesPerMsg { get; init; }
     public double? HandshakesPerS { get; init; }
+    /// <summary>density: servers in the servers' process (<see cref="Clients"/> is then the total over all of them).</summary>
+    public int? Servers { get; init; }
+    /// <summary>density: messages per second per client (0 = idle sessions).</summary>
+    public int? Rate { get; init; }
+    /// <summary>density: threads of the servers' process, at the end of the window.</summary>
+    public int? Threads { get; init; }
+    /// <summary>density: resident memory of the servers' process, MiB, at the end of the window.</summary>
+    public double? RssMb { get; init; }
+    /// <summary>density: seconds to bind every server.</summary>
+    public double? BindS { get; init; }
+    /// <summary>density: seconds until every server had answered a handshake (probes, or connecting the clients).</summary>
+    public double? ProbeS { get; init; }
     public string? Note { get; init; }
 
     /// <summary>The figure a scenario is judged by, and whether more is better.</summary>
     public (double Value, bool HigherIsBetter) Headline => Scenario switch
     {
-        "ccu" => (ServerCpuPct ?? double.NaN, false),
+        "ccu" or "density" => (ServerCpuPct ?? double.NaN, false),
         "handshakes" => (HandshakesPerS ?? double.NaN, true),
         _ => (MsgsPerS ?? double.NaN, true),
     };
@@ -38,6 +50,7 @@ internal sealed record Result
     {
         "handshakes" => "handshakes",
         "ccu" => string.Create(CultureInfo.InvariantCulture, $"ccu {Clients}c {Size} B {(Reliable ? "reliable" : "unreliable")}"),
+        "density" => string.Create(CultureInfo.InvariantCulture, $"density {Servers}s {Clients}c {Rate}/s {Size} B{(Reliable ? " rel" : "")}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"throughput {Size} B {(Reliable ? "reliable" : "unreliable")}"),
     };
 }
@@ -45,7 +58,7 @@ internal sealed record Result
 internal static class Report
 {
     public static string Line(Result r) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.CaseKey,-32} {r.Impl,-16} {Num(r.MsgsPerS, 0),10} msg/s {Num(r.MbPerS, 1),7} MB/s loss {Num(r.LossPct, 2)}% p50 {Num(r.P50Us, 0)} µs p99 {Num(r.P99Us, 0)} µs srvCPU {Num(r.ServerCpuPct, 1)}% procCPU {Num(r.ProcessCpuPct, 1)}% alloc {Num(r.AllocBytesPerMsg, 1)} B/msg hs/s {Num(r.HandshakesPerS, 0)}{(r.Note is null ? "" : "  [" + r.Note + "]")}");
+        $"{r.CaseKey,-32} {r.Impl,-16} {Num(r.MsgsPerS, 0),10} msg/s {Num(r.MbPerS, 1),7} MB/s loss {Num(r.LossPct, 2)}% p50 {Num(r.P50Us, 0)} µs p99 {Num(r.P99Us, 0)} µs srvCPU {Num(r.ServerCpuPct, 1)}% procCPU {Num(r.ProcessCpuPct, 1)}% alloc {Num(r.AllocBytesPerMsg, 1)} B/msg hs/s {Num(r.HandshakesPerS, 0)}{Density(r)}{(r.Note is null ? "" : "  [" + r.Note + "]")}");
 
     /// <summary>
     /// One row per case and implementation, with the headline figure's ratio to LiteNetLib and to
@@ -70,7 +83,7 @@ internal static class Report
                     Ratio(r.Headline.Value, lnl), Ratio(r.Headline.Value, raw)));
             }
         }
-        text.AppendLine("Ratios: msgs/s for throughput (higher is better), server CPU for ccu (lower is better), handshakes/s for handshakes.");
+        text.AppendLine("Ratios: msgs/s for throughput (higher is better), server CPU for ccu and density (lower is better), handshakes/s for handshakes.");
         text.AppendLine("CPU: % of one core (this machine has " + Environment.ProcessorCount + "); srv = server process alone (clients in a child process), proc = the whole in-process run.");
         return text.ToString();
     }
@@ -102,6 +115,12 @@ internal static class Report
             Number(json, "process_cpu_pct", r.ProcessCpuPct);
             Number(json, "alloc_bytes_per_msg", r.AllocBytesPerMsg);
             Number(json, "handshakes_per_s", r.HandshakesPerS);
+            Number(json, "servers", r.Servers);
+            Number(json, "rate", r.Rate);
+            Number(json, "threads", r.Threads);
+            Number(json, "rss_mb", r.RssMb);
+            Number(json, "bind_s", r.BindS);
+            Number(json, "probe_s", r.ProbeS);
             if (r.Note is not null)
                 json.WriteString("note", r.Note);
             json.WriteEndObject();
@@ -133,6 +152,9 @@ internal static class Report
         else
             json.WriteNull(name);
     }
+
+    private static string Density(Result r) => r.Servers is null ? "" : string.Create(CultureInfo.InvariantCulture,
+        $" threads {r.Threads} rss {Num(r.RssMb, 0)} MiB bind {Num(r.BindS, 1)} s probe {Num(r.ProbeS, 1)} s");
 
     private static string Num(double? value, int decimals) =>
         value is { } v && double.IsFinite(v) ? v.ToString("N" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : "—";
