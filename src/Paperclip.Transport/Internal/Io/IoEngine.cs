@@ -22,8 +22,6 @@ internal sealed class IoEngine
     private IoEngine(SocketEngine kind)
     {
         Kind = kind;
-        if (kind == SocketEngine.Epoll)
-            OpenFilesLimit.RaiseToHardLimit();
         _loops = new IoLoop[Math.Clamp(Environment.ProcessorCount, 1, 16)];
         for (var i = 0; i < _loops.Length; i++)
         {
@@ -71,26 +69,13 @@ internal sealed class IoEngine
     }
 }
 
-/// <summary>The process's open-files limit, which bounds how many sockets (lobbies, clients) it can hold.</summary>
+/// <summary>
+/// The process's open-files limit, which bounds how many sockets (lobbies, clients) it can hold.
+/// .NET raises the soft limit to the hard one when the process starts (Linux); past that, only
+/// the operator can raise it, and a socket that cannot be opened says so.
+/// </summary>
 internal static unsafe class OpenFilesLimit
 {
-    /// <summary>Raises the soft limit to the hard limit where the system allows it (Linux); the current soft limit after.</summary>
-    public static long RaiseToHardLimit()
-    {
-        if (!OperatingSystem.IsLinux())
-            return -1;
-        Libc.RLimit limit;
-        if (Libc.GetRLimit(Libc.RLIMIT_NOFILE, &limit) != 0)
-            return -1;
-        if (limit.Current < limit.Maximum)
-        {
-            var raised = new Libc.RLimit { Current = limit.Maximum, Maximum = limit.Maximum };
-            if (Libc.SetRLimit(Libc.RLIMIT_NOFILE, &raised) == 0)
-                return (long)raised.Current;
-        }
-        return (long)limit.Current;
-    }
-
     /// <summary>The current soft limit, or −1 where it cannot be read.</summary>
     public static long Current
     {

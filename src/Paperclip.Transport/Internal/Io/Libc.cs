@@ -10,8 +10,6 @@ namespace Paperclip.Transport.Internal.Io;
 internal static unsafe partial class Libc
 {
     public const int EAGAIN = 11;
-    public const int EINTR = 4;
-    public const int EMFILE = 24;
 
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
@@ -53,15 +51,9 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, void* buffer, nuint count);
 
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
-
     [LibraryImport("libc", EntryPoint = "recvfrom", SetLastError = true)]
     public static partial nint RecvFrom(int fd, byte* buffer, nuint length, int flags, byte* address, int* addressLength);
 
     [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
     public static partial int GetRLimit(int resource, RLimit* limit);
-
-    [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
-    public static partial int SetRLimit(int resource, RLimit* limit);
 }
