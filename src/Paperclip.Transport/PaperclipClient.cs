@@ -4,9 +4,8 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Paperclip.Protocol;
-using Paperclip.Protocol.Certificates;
-using Paperclip.Protocol.Crypto;
 using Paperclip.Transport.Internal;
+using Paperclip.Transport.Internal.Handshake;
 using Paperclip.Transport.Internal.Io;
 
 namespace Paperclip.Transport;
@@ -18,31 +17,15 @@ namespace Paperclip.Transport;
 /// </summary>
 public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
 {
-    private const int MaxRetries = 3;
-    // Plaintext refusals and handshake answers that fail a check may be corruption in flight or
-    // a spoof from anyone on the path: each sends the AUTH again at once, and the attempt ends at
-    // this many (or at the handshake timeout, with the last failure).
-    private const int MaxFailedAnswers = 5;
     private readonly ILogger _logger;
     private readonly EventQueue _events;
-    private readonly Lock _handshakeLock = new();
     private readonly Action<object, ReadOnlySpan<byte>, PacketFlags> _raiseData;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HandshakeTimer _handshakeTimer;
     private UdpEndpoint? _endpoint;
     private ClientSession? _session;
     private SocketAddress? _server;
-    private EphemeralKey? _ephemeral;
-    private SessionKeys? _keys;
-    private byte[]? _clientAuth;
-    private byte[]? _earlyFinishedAck;
-    private ushort _authSequence;
-    private int _retries;
-    private int _failedAnswers;
-    private PaperclipException? _lastFailure;
-    private long _startedMs;
-    private long _lastAuthSentMs;
-    private int _authSends;
+    private ClientHandshake? _handshake;
     private int _disposed;
 
     /// <summary>Creates a client; <see cref="ConnectAsync(EndPoint, CancellationToken)"/> connects it.</summary>
@@ -124,16 +107,12 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         _server = new IPEndPoint(target.Address.AddressFamily == AddressFamily.InterNetwork ? target.Address.MapToIPv6() : target.Address, target.Port).Serialize();
         var endpoint = new UdpEndpoint(new IPEndPoint(IPAddress.IPv6Any, 0), this, Settings, Clock, _logger);
         _session = new ClientSession(this, endpoint, _server);
-        _ephemeral = EphemeralKey.Generate();
         _endpoint = endpoint;
+        _handshake = new ClientHandshake(_certificate, _privateKey, _serverPublicKey, Settings, _authRetransmitDelayMs, endpoint, _server);
         endpoint.Start();
         await endpoint.Loop.InvokeAsync(() =>
         {
-            lock (_handshakeLock)
-            {
-                _startedMs = Clock.NowMilliseconds;
-                SendAuth(cookie: default);
-            }
+            _handshake.Start(Clock.NowMilliseconds);
             endpoint.Schedule(_handshakeTimer);
         }).ConfigureAwait(false);
 
@@ -166,45 +145,18 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         Fail(new ObjectDisposedException(nameof(PaperclipClient)));
         if (_endpoint is { } endpoint)
         {
-            await endpoint.Loop.InvokeAsync(() => _session!.Close(DisconnectReason.ClientDisconnect, notifyPeer: IsConnectedOrConnecting, "the client left")).ConfigureAwait(false);
+            await endpoint.Loop.InvokeAsync(() =>
+            {
+                _session!.Close(DisconnectReason.ClientDisconnect, notifyPeer: IsConnectedOrConnecting, "the client left");
+                _handshake!.Dispose();
+            }).ConfigureAwait(false);
             await endpoint.DisposeAsync().ConfigureAwait(false);
-        }
-        lock (_handshakeLock)
-        {
-            _ephemeral?.Dispose();
-            _keys?.Dispose();
         }
     }
 
     private bool IsConnectedOrConnecting => _session is { IsEncrypted: true };
 
-    // ---------------------------------------------------------------- handshake
-
-    // Under _handshakeLock.
-    private void SendAuth(ReadOnlySpan<byte> cookie)
-    {
-        var certificate = _certificate;
-        var signature = AuthSignature.SignClient(_privateKey, _ephemeral!.PublicKey);
-        _authSequence = _session!.NextSequence();
-        var headerLength = PacketWriter.AuthHeaderLength(certificate.Length, _ephemeral.PublicKey.Length, signature.Length);
-        // DATA: COOKIE_LEN, COOKIE, then zero padding to at least 1200 bytes (anti-amplification, §5.5).
-        var auth = new byte[Math.Max(ProtocolConstants.MinClientAuthSize, headerLength + 1 + cookie.Length)];
-        PacketWriter.WriteAuthHeader(auth, PacketFlags.None, _authSequence, certificate, _ephemeral.PublicKey, signature);
-        auth[headerLength] = (byte)cookie.Length;
-        cookie.CopyTo(auth.AsSpan(headerLength + 1));
-        if (auth.Length > Settings.MaxDatagramSize)
-            throw new ArgumentException("The certificate is too large for one AUTH datagram; use an RSA-2048 or ECDSA P-256 key.");
-        _clientAuth = auth;
-        _authSends = 0;
-        TransmitAuth();
-    }
-
-    private void TransmitAuth()
-    {
-        _lastAuthSentMs = Clock.NowMilliseconds;
-        _authSends++;
-        _endpoint!.Send(_clientAuth, _server!);
-    }
+    // ---------------------------------------------------------------- I/O loop
 
     void IDatagramHandler.OnDatagram(Span<byte> datagram, SocketAddress from)
     {
@@ -222,141 +174,38 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
             session.OnDatagram(datagram, header);
             return;
         }
-        if ((header.Flags & PacketFlags.Encrypted) != 0)
-            return; // nothing sealed can arrive before the handshake ends
-
-        lock (_handshakeLock)
-        {
-            try
-            {
-                switch (header.Type)
-                {
-                    case PacketType.Auth:
-                        OnServerAuth(datagram, header);
-                        break;
-                    case PacketType.Ack:
-                        OnServerFinished(datagram, header);
-                        break;
-                    case PacketType.Error when header.Error.Major == ErrorMajor.Connection:
-                        OnConnectionError(header.Error, datagram[header.Length..]);
-                        break;
-                }
-            }
-            catch (PaperclipException e)
-            {
-                Fail(e);
-            }
-        }
-        _endpoint!.Schedule(_handshakeTimer);
+        _handshake!.OnDatagram(datagram, header, Clock.NowMilliseconds);
+        AfterHandshakeStep();
     }
 
-    // Under _handshakeLock.
-    private void OnServerAuth(ReadOnlySpan<byte> datagram, in PacketHeader header)
+    // I/O loop. A completed handshake becomes the session; a failed one fails ConnectAsync.
+    private void AfterHandshakeStep()
     {
-        if (_keys is not null || header.Flags != PacketFlags.Reliable || header.Version != ProtocolConstants.Version)
-            return;
-        var certificate = datagram[header.Certificate];
-        var key = datagram[header.Key];
-        if (!ServerCertificate.Validate(certificate, _serverPublicKey, Clock.Provider.GetUtcNow())
-            || !AuthSignature.VerifyServer(certificate, _clientAuth, key, datagram[header.Signature]))
+        var handshake = _handshake!;
+        switch (handshake.State)
         {
-            OnFailedAnswer(ConnectionError.CertificateInvalid, new CertificateInvalidException("the server's certificate or signature is not valid"), tellServer: true);
-            return;
+            case HandshakeState.Pending:
+                _endpoint!.Schedule(_handshakeTimer);
+                return;
+            case HandshakeState.Failed:
+                Fail(handshake.Failure!);
+                return;
         }
-        Span<byte> sharedSecret = stackalloc byte[EphemeralKey.SharedSecretSize];
-        if (!_ephemeral!.TryDeriveSharedSecret(key, sharedSecret))
-        {
-            OnFailedAnswer(ConnectionError.Connection, new ConnectionException("the server's ephemeral key is not a valid P-256 point"), tellServer: true);
-            return;
-        }
-        Span<byte> transcript = stackalloc byte[32];
-        SessionKeys.ComputeTranscriptHash(_clientAuth, datagram, transcript);
-        _keys = SessionKeys.Derive(sharedSecret, transcript);
-        CryptographicOperations.ZeroMemory(sharedSecret);
-        _session!.ServerAuth = datagram.ToArray();
-        ServerAuthSequence = header.Sequence;
-        if (_earlyFinishedAck is { } early)
-        {
-            _earlyFinishedAck = null;
-            OnServerFinished(early, ReadHeader(early));
-        }
-    }
-
-    private ushort ServerAuthSequence { get; set; }
-
-    // Under _handshakeLock.
-    private void OnServerFinished(ReadOnlySpan<byte> datagram, in PacketHeader header)
-    {
-        var finished = datagram[header.Length..];
-        if (header.Flags != PacketFlags.None || header.AckId != _authSequence || finished.Length != SessionKeys.FinishedSize)
-            return;
-        if (_keys is null)
-        {
-            _earlyFinishedAck = datagram.ToArray(); // reordered ahead of the AUTH
-            return;
-        }
-        if (!_keys.VerifyServerFinished(finished))
-        {
-            OnFailedAnswer(ConnectionError.FinishInvalid, new FinishInvalidException("the server's Finished did not verify"), tellServer: true);
-            return;
-        }
-
+        if (_connected.Task.IsCompleted)
+            return; // cancelled or disposed meanwhile
         var session = _session!;
-        session.ServerFinishedAck = datagram.ToArray();
-        var ack = PacketHeader.Create(PacketType.Ack, PacketFlags.Reliable, session.NextSequence());
-        ack.AckId = ServerAuthSequence;
-        Span<byte> mac = stackalloc byte[SessionKeys.FinishedSize];
-        _keys.ComputeClientFinished(mac);
-        var finishedAck = new byte[PacketWriter.HeaderLength(PacketType.Ack, PacketFlags.Reliable) + mac.Length];
-        mac.CopyTo(finishedAck.AsSpan(PacketWriter.WriteHeader(finishedAck, ack)));
-        session.ClientFinished = finishedAck;
-        session.Activate(_keys, isClient: true, Clock.NowMilliseconds);
-        _keys.Dispose();
-        _ephemeral!.Dispose();
-        session.FinishedSequence = ack.Sequence;
-        session.QueueFinished(ack, mac);
+        session.ServerAuth = handshake.ServerAuth;
+        session.ServerFinishedAck = handshake.ServerFinishedAck;
+        session.ClientFinished = handshake.ClientFinished;
+        session.FinishedSequence = handshake.FinishedHeader.Sequence;
+        session.Activate(handshake.Keys!, isClient: true, Clock.NowMilliseconds);
+        session.ContinueSequenceAt(handshake.NextSequence);
+        handshake.Dispose();
+        session.QueueFinished(handshake.FinishedHeader, handshake.FinishedMac);
+        _endpoint!.Schedule(session);
         LogConnected(_logger, session.RemoteEndPoint);
         if (_connected.TrySetResult())
             _events.Other(() => Connected?.Invoke(this, EventArgs.Empty));
-    }
-
-    // Under _handshakeLock.
-    private void OnConnectionError(ErrorCode code, ReadOnlySpan<byte> data)
-    {
-        if (code.Connection == ConnectionError.Retry)
-        {
-            if (_keys is not null || ++_retries > MaxRetries || data.Length > byte.MaxValue)
-                return;
-            SendAuth(data);
-            return;
-        }
-        OnFailedAnswer(code.Connection, PaperclipException.FromCode(code, "refused by the server"), tellServer: false);
-    }
-
-    // Under _handshakeLock. One refusal or one answer that did not verify: the AUTH again at once
-    // (a corrupted copy of it may be what the server refused or answered), until the limit.
-    private void OnFailedAnswer(ConnectionError error, PaperclipException exception, bool tellServer)
-    {
-        _lastFailure = exception;
-        if (++_failedAnswers < MaxFailedAnswers)
-        {
-            TransmitAuth();
-            return;
-        }
-        if (tellServer)
-            Abort(error, exception);
-        else
-            Fail(exception);
-    }
-
-    private void Abort(ConnectionError error, PaperclipException exception)
-    {
-        var header = PacketHeader.Create(PacketType.Error, PacketFlags.None, 0);
-        header.Error = ErrorCode.Of(error);
-        Span<byte> datagram = stackalloc byte[PacketWriter.HeaderLength(PacketType.Error, PacketFlags.None)];
-        PacketWriter.WriteHeader(datagram, header);
-        _endpoint!.Send(datagram, _server!);
-        Fail(exception);
     }
 
     private void Fail(Exception exception)
@@ -365,39 +214,18 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
             LogConnectFailed(_logger, exception.Message);
     }
 
-    private static PacketHeader ReadHeader(ReadOnlySpan<byte> datagram)
-    {
-        PacketReader.TryRead(datagram, out var header, out _);
-        return header;
-    }
-
-    // I/O loop: the handshake's timeout, and the identical AUTH again with doubling delays until the server's answers arrive.
-    private void OnHandshakeTimer(long now)
-    {
-        lock (_handshakeLock)
-        {
-            if (_connected.Task.IsCompleted)
-                return;
-            if (now - _startedMs >= Settings.HandshakeTimeoutMs)
-            {
-                Fail(_lastFailure ?? new TimeoutDisconnectException("the server did not answer the handshake"));
-                return;
-            }
-            if (_clientAuth is not null && now >= NextAuthMs)
-                TransmitAuth();
-        }
-    }
-
-    private long NextAuthMs => _lastAuthSentMs + (_authRetransmitDelayMs << Math.Min(_authSends - 1, 8));
-
     /// <summary>The handshake's deadline on the endpoint's timer queue; gone once the handshake ended.</summary>
     private sealed class HandshakeTimer(PaperclipClient client) : ITimed
     {
-        public long Deadline => client._connected.Task.IsCompleted ? long.MaxValue : Math.Min(client._startedMs + client.Settings.HandshakeTimeoutMs, client.NextAuthMs);
+        public long Deadline => client._connected.Task.IsCompleted ? long.MaxValue : client._handshake!.Deadline;
 
         public long ScheduledAt { get; set; } = long.MaxValue;
 
-        public void OnTimer(long now) => client.OnHandshakeTimer(now);
+        public void OnTimer(long now)
+        {
+            client._handshake!.OnTimer(now);
+            client.AfterHandshakeStep();
+        }
     }
 
     // ---------------------------------------------------------------- session callbacks

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Paperclip.Protocol;
 using Paperclip.Protocol.Crypto;
 using Paperclip.Transport.Internal;
 using Paperclip.Transport.Internal.Connection;
+using Paperclip.Transport.Internal.Handshake;
 using Paperclip.Transport.Internal.Io;
 
 namespace Paperclip.Transport;
@@ -20,22 +20,18 @@ namespace Paperclip.Transport;
 /// </summary>
 public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 {
-    private const int MaxInvalidFinished = 3;
     private readonly ConcurrentDictionary<SocketAddress, ServerSession> _sessions = new();
     private readonly CopyOnWriteList<ServerSession> _sessionList = new();
     private readonly ConcurrentDictionary<SocketAddress, ServerHandshake> _pending = new();
     private readonly ILogger _logger;
     private readonly EventQueue _events;
-    private readonly CookieProtector _cookies;
+    private readonly AddressValidation _addressValidation;
     private readonly ReassemblyBudget _reassemblyBudget;
     private readonly Lock _signingLock = new();
     private readonly Action<object, ReadOnlySpan<byte>, PacketFlags> _raiseData;
     private readonly Action<ServerHandshake, long> _onHandshakeTimer;
     private readonly CancellationTokenSource _stopping = new();
     private UdpEndpoint? _endpoint;
-    private long _authWindowStartMs;
-    private int _authsInWindow;
-    private int _authsLastSecond;
 
     /// <summary>Creates a server; <see cref="Start"/> binds it.</summary>
     /// <exception cref="ArgumentException">An option is missing or out of range.</exception>
@@ -52,13 +48,10 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         _admission = options.Admission;
         _maxClients = options.MaxClients;
         _maxPending = options.MaxPendingHandshakes;
-        _cookieMode = options.CookieMode;
-        _cookiePendingThreshold = options.CookiePendingThreshold;
-        _cookieAuthRateThreshold = options.CookieAuthRateThreshold;
         Clock = new Clock(options.TimeProvider);
         _logger = logger ?? NullLogger<PaperclipServer>.Instance;
         _events = new EventQueue(options.EventDelivery);
-        _cookies = new CookieProtector(options.TimeProvider, options.CookieLifetime);
+        _addressValidation = new AddressValidation(options.CookieMode, options.CookiePendingThreshold, options.CookieAuthRateThreshold, options.TimeProvider, options.CookieLifetime);
         _reassemblyBudget = new ReassemblyBudget(options.MaxReassemblyBytes);
         _raiseData = (connection, data, flags) => DataReceived?.Invoke((PaperclipConnection)connection, data, flags);
         _onHandshakeTimer = OnHandshakeTimer;
@@ -71,9 +64,6 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     private readonly Func<ClientIdentity, bool>? _admission;
     private readonly int _maxClients;
     private readonly int _maxPending;
-    private readonly CookieMode _cookieMode;
-    private readonly int _cookiePendingThreshold;
-    private readonly int _cookieAuthRateThreshold;
 
     /// <summary>A client sent a message (on the receive thread, or from <see cref="Poll"/>).</summary>
     public event ServerDataHandler? DataReceived;
@@ -158,7 +148,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
             }).ConfigureAwait(false);
             await _endpoint.DisposeAsync().ConfigureAwait(false);
         }
-        _cookies.Dispose();
+        _addressValidation.Dispose();
         _stopping.Dispose();
     }
 
@@ -212,7 +202,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     private void OnAuth(ReadOnlySpan<byte> datagram, in PacketHeader header, SocketAddress from)
     {
         var now = Clock.NowMilliseconds;
-        CountAuth(now);
+        _addressValidation.CountAuth(now);
         if (datagram.Length < ProtocolConstants.MinClientAuthSize || header.Flags != PacketFlags.None)
         {
             Interlocked.Increment(ref Statistics._shortAuthDropped);
@@ -244,10 +234,10 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         }
 
         // Address validation comes before any state or asymmetric work (§5.6).
-        if (CookiesDemanded() && !HasValidCookie(datagram[header.Length..], from))
+        if (_addressValidation.CookiesDemanded(_pending.Count) && !_addressValidation.HasValidCookie(datagram[header.Length..], from))
         {
-            Span<byte> cookie = stackalloc byte[CookieProtector.CookieSize];
-            _cookies.Create(from, cookie);
+            Span<byte> cookie = stackalloc byte[AddressValidation.CookieSize];
+            _addressValidation.CreateCookie(from, cookie);
             SendStateless(from, ErrorCode.Of(ConnectionError.Retry), cookie);
             Interlocked.Increment(ref Statistics._retriesSent);
             return;
@@ -300,47 +290,15 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
                 return;
             }
             Interlocked.Increment(ref Statistics._keyAgreements);
-            using var ephemeral = EphemeralKey.Generate();
-            var sharedSecret = new byte[EphemeralKey.SharedSecretSize];
-            try
+            if (!handshake.Answer(identity, _certificate, _privateKey, _signingLock, Clock.NowMilliseconds))
             {
-                if (!ephemeral.TryDeriveSharedSecret(handshake.ClientKeySpan, sharedSecret))
-                {
-                    FailHandshake(handshake, ConnectionError.Connection, "invalid ephemeral key");
-                    return;
-                }
-                byte[] signature;
-                lock (_signingLock)
-                    signature = AuthSignature.SignServer(_privateKey, handshake.ClientAuth, ephemeral.PublicKey);
-                var certificate = _certificate;
-                var serverAuth = new byte[PacketWriter.AuthHeaderLength(certificate.Length, ephemeral.PublicKey.Length, signature.Length)];
-                PacketWriter.WriteAuthHeader(serverAuth, PacketFlags.Reliable, HandshakeSequences.ServerAuth, certificate, ephemeral.PublicKey, signature);
-
-                Span<byte> transcript = stackalloc byte[32];
-                SessionKeys.ComputeTranscriptHash(handshake.ClientAuth, serverAuth, transcript);
-                var keys = SessionKeys.Derive(sharedSecret, transcript);
-
-                var finished = PacketHeader.Create(PacketType.Ack, PacketFlags.None, HandshakeSequences.ServerFinished);
-                finished.AckId = handshake.ClientAuthSequence;
-                var finishedAck = new byte[PacketWriter.HeaderLength(PacketType.Ack, PacketFlags.None) + SessionKeys.FinishedSize];
-                keys.ComputeServerFinished(finishedAck.AsSpan(PacketWriter.WriteHeader(finishedAck, finished)));
-
-                lock (handshake.Lock)
-                {
-                    handshake.Identity = identity;
-                    handshake.Keys = keys;
-                    handshake.ServerAuth = serverAuth;
-                    handshake.ServerFinishedAck = finishedAck;
-                    handshake.LastSentMs = Clock.NowMilliseconds;
-                    SendAnswers(handshake);
-                }
-                // The answers are now repeated until the Finished arrives: an earlier deadline, kept on the loop.
-                _endpoint!.Post(new ActionWork(() => _endpoint.Schedule(handshake)));
+                FailHandshake(handshake, ConnectionError.Connection, "invalid ephemeral key");
+                return;
             }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(sharedSecret);
-            }
+            lock (handshake.Lock)
+                SendAnswers(handshake);
+            // The answers are now repeated until the Finished arrives: an earlier deadline, kept on the loop.
+            _endpoint!.Post(new ActionWork(() => _endpoint.Schedule(handshake)));
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -361,7 +319,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 
     private void SendUnvalidated(ServerHandshake handshake, ReadOnlySpan<byte> datagram)
     {
-        if (handshake.BytesSent + datagram.Length > 3 * handshake.BytesReceived)
+        if (!AddressValidation.WithinAmplificationBudget(handshake.BytesReceived, handshake.BytesSent, datagram.Length))
         {
             Interlocked.Increment(ref Statistics._amplificationLimited);
             return;
@@ -385,23 +343,13 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 
     private void OnClientFinished(ServerHandshake handshake, ReadOnlySpan<byte> datagram, in PacketHeader header)
     {
-        var finished = datagram[header.Length..];
+        FinishedOutcome outcome;
         lock (handshake.Lock)
-        {
-            handshake.BytesReceived += datagram.Length;
-            if (!handshake.Ready || header.AckId != 0 || finished.Length != SessionKeys.FinishedSize)
-                return;
-            // SEQ and ACK_BITS are outside the MAC: they must be what the spec says (§5.1), or a
-            // corrupted copy would be acknowledged under the wrong id. A bad Finished may be
-            // corruption or a spoof; the client resends it, so only repeated ones end the handshake.
-            if (header.Sequence != (ushort)(handshake.ClientAuthSequence + 1) || header.AckBits != 0 || !handshake.Keys!.VerifyClientFinished(finished))
-            {
-                if (++handshake.InvalidFinished >= MaxInvalidFinished)
-                    FailHandshake(handshake, ConnectionError.FinishInvalid, "client Finished invalid");
-                return;
-            }
-            handshake.ClientFinished = datagram.ToArray();
-        }
+            outcome = handshake.OnClientFinished(datagram, header);
+        if (outcome == FinishedOutcome.Refused)
+            FailHandshake(handshake, ConnectionError.FinishInvalid, "client Finished invalid");
+        if (outcome != FinishedOutcome.Completed)
+            return;
         if (!_pending.TryRemove(new KeyValuePair<SocketAddress, ServerHandshake>(handshake.Remote, handshake)))
             return;
 
@@ -420,30 +368,6 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         Interlocked.Increment(ref Statistics._handshakesCompleted);
         LogClientJoined(_logger, session.Connection.Username, session.Connection.AccountId, session.RemoteEndPoint);
         _events.Other(() => ClientJoined?.Invoke(this, new ClientJoinedEventArgs(session.Connection)));
-    }
-
-    private bool CookiesDemanded() => _cookieMode switch
-    {
-        CookieMode.Always => true,
-        CookieMode.Automatic => _pending.Count > _cookiePendingThreshold || Volatile.Read(ref _authsLastSecond) > _cookieAuthRateThreshold
-            || _authsInWindow > _cookieAuthRateThreshold,
-        _ => false,
-    };
-
-    private bool HasValidCookie(ReadOnlySpan<byte> authData, SocketAddress from) =>
-        authData.Length > 0 && authData[0] == CookieProtector.CookieSize && authData.Length > CookieProtector.CookieSize
-        && _cookies.Validate(authData.Slice(1, CookieProtector.CookieSize), from);
-
-    // I/O loop only.
-    private void CountAuth(long now)
-    {
-        if (now - _authWindowStartMs >= 1000)
-        {
-            Volatile.Write(ref _authsLastSecond, _authsInWindow);
-            _authWindowStartMs = now;
-            _authsInWindow = 0;
-        }
-        _authsInWindow++;
     }
 
     /// <summary>A plaintext ERROR to an address that may have no session: small, so never an amplifier.</summary>

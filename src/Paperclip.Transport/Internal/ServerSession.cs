@@ -1,5 +1,6 @@
 using System.Net;
 using Paperclip.Protocol;
+using Paperclip.Transport.Internal.Handshake;
 using Paperclip.Transport.Internal.Io;
 
 namespace Paperclip.Transport.Internal;

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
 
-namespace Paperclip.Transport.Internal;
+namespace Paperclip.Transport.Internal.Handshake;
 
 /// <summary>
 /// Stateless address-validation cookies (protocol §5.6): <c>t (u32 Unix seconds) ||

@@ -1,4 +1,4 @@
-namespace Paperclip.Transport.Internal;
+namespace Paperclip.Transport.Internal.Handshake;
 
 /// <summary>
 /// The server's sequence ids in the handshake (protocol §5.1: AUTH takes s, the ACK with SF
