@@ -5,11 +5,13 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Paperclip.Backend.Data;
 using Paperclip.Backend.Endpoints;
 using Paperclip.Backend.Http;
 using Paperclip.Backend.Lobbies;
+using Paperclip.Backend.OpenApi;
 using Paperclip.Backend.Security;
 
 namespace Paperclip.Backend;
@@ -57,18 +59,21 @@ public static class PaperclipBackendExtensions
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.KebabCaseLower;
+            // Numbers are JSON numbers (RequestInput reads bodies so); the web default would also
+            // take "3", and the OpenAPI schemas would then type every number as integer-or-string.
+            json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, BackendJsonContext.Default);
         });
         services.AddProblemDetails();
         services.AddExceptionHandler(o => o.StatusCodeSelector = ex => ex is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<PaperclipOptions>>((kestrel, paperclip) => kestrel.Limits.MaxRequestBodySize = paperclip.Value.MaxRequestBodyBytes);
-        services.AddOpenApi();
+        services.AddPaperclipOpenApi();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return builder;
     }
 
-    /// <summary>Adds the middleware (problem details, authentication) and maps every endpoint of the API.</summary>
+    /// <summary>Adds the middleware (problem details, authentication) and maps every endpoint of the API, its OpenAPI document and <c>/docs</c>.</summary>
     public static WebApplication MapPaperclipApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -83,7 +88,8 @@ public static class PaperclipBackendExtensions
         app.MapGamesEndpoints();
         app.MapLobbyEndpoints();
         app.MapHealthEndpoints();
-        app.MapOpenApi();
+        var options = app.Services.GetRequiredService<IOptions<PaperclipOptions>>().Value;
+        app.MapPaperclipOpenApi(options.ApiReference ?? app.Environment.IsDevelopment());
         return app;
     }
 

@@ -12,6 +12,9 @@ public sealed class PaperclipOptions
     /// <summary>Create the demo accounts on a new database. Default: true on SQLite in Development.</summary>
     public bool? Demo { get; set; }
 
+    /// <summary>Serve the interactive API reference at <c>/docs</c>. Default: true in Development.</summary>
+    public bool? ApiReference { get; set; }
+
     /// <summary>The backend's server private key: PEM or base64 PKCS#8. Generated into the data directory when empty.</summary>
     public string? ServerKey { get; set; }
 

@@ -5,8 +5,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.OpenApi;
 using Paperclip.Backend.Data;
 using Paperclip.Backend.Http;
+using Paperclip.Backend.OpenApi;
 using Paperclip.Backend.Security;
 using Paperclip.Protocol.Certificates;
 
@@ -20,16 +22,33 @@ public static class AuthEndpoints
     {
         var group = routes.MapGroup("/auth").WithTags("Accounts and keys");
         group.MapPost("/register", RegisterAsync)
+            .WithName("Register")
+            .WithSummary("Registers an account and creates its key pair.")
             .Accepts<RegisterRequest>("application/json")
-            .WithSummary("Registers an account and creates its key pair.");
-        group.MapGet("/token", IssueToken).RequireAuthorization()
+            .WithResponseDescription(StatusCodes.Status201Created, "The account is created.")
+            .WithBodyProblems("A missing or empty field, a bad username (1–32 letters, digits, '_', '-', '.') or a password that is too long.")
+            .WithProblem(StatusCodes.Status409Conflict, "The username is taken (usernames are case-insensitive).");
+        group.MapGet("/token", IssueToken)
+            .RequireAccount()
+            .WithName("IssueToken")
             .WithSummary("Issues a session token (JWT).");
-        group.MapGet("/key", GetKeyAsync).RequireAuthorization()
-            .WithSummary("The account's private key: PKCS#8 EncryptedPrivateKeyInfo DER, base64, encrypted with the password.");
-        group.MapMethods("/certificate/validate", [HttpMethods.Get, HttpMethods.Post], ValidateCertificateAsync)
+        group.MapGet("/key", GetKeyAsync)
+            .RequireAccount()
+            .WithName("GetPrivateKey")
+            .WithSummary("The account's private key: PKCS#8 EncryptedPrivateKeyInfo DER, base64, encrypted with the password.")
+            .WithProblem(StatusCodes.Status404NotFound, "The account of the token no longer exists.");
+        group.MapGet("/certificate/validate", ValidateCertificateAsync)
+            .WithName("ValidateCertificateFromQuery")
+            .WithSummary("Checks an account or server certificate given in the query (protocol.md §5.3).")
+            .WithQueryParameter("certificate", JsonSchemaType.String, "The certificate: base64 (or base64url) DER.", required: true)
+            .WithInputProblems("The certificate is missing or not base64 DER of an X.509 certificate.");
+        group.MapPost("/certificate/validate", ValidateCertificateAsync)
+            .WithName("ValidateCertificate")
+            .WithSummary("Checks an account or server certificate (protocol.md §5.3).")
             .Accepts<CertificateValidationRequest>("application/json")
-            .WithSummary("Checks an account or server certificate (protocol.md §5.3).");
+            .WithBodyProblems("The certificate is missing or not base64 DER of an X.509 certificate.");
         group.MapGet("/server-key", (ServerKeyService key) => TypedResults.Ok(new ServerKeyResponse(key.PublicKeyBase64)))
+            .WithName("GetServerKey")
             .WithSummary("The backend's server public key: SubjectPublicKeyInfo DER, base64.");
         return routes;
     }

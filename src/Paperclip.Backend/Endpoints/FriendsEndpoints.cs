@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Paperclip.Backend.Data;
 using Paperclip.Backend.Http;
+using Paperclip.Backend.OpenApi;
 using Paperclip.Backend.Security;
 
 namespace Paperclip.Backend.Endpoints;
@@ -30,14 +31,29 @@ public static class FriendsEndpoints
     /// <summary>Maps the friends endpoints.</summary>
     public static IEndpointRouteBuilder MapFriendsEndpoints(this IEndpointRouteBuilder routes)
     {
-        var friends = routes.MapGroup("/friends").WithTags("Friends").RequireAuthorization();
-        friends.MapGet("/", ListAsync).WithName("ListFriends").WithSummary("The caller's friends.");
-        friends.MapPost("/add", AddAsync).Accepts<UsernameRequest>("application/json").WithSummary("Adds a friend (symmetric).");
-        friends.MapDelete("/remove", RemoveAsync).Accepts<UsernameRequest>("application/json").WithSummary("Alias of DELETE /friend/remove.");
-        routes.MapGroup("/friend").WithTags("Friends").RequireAuthorization()
-            .MapDelete("/remove", RemoveAsync).Accepts<UsernameRequest>("application/json").WithSummary("Removes a friend.");
+        var friends = routes.MapGroup("/friends").WithTags("Friends").RequireAccount();
+        friends.MapGet("/", ListAsync)
+            .WithName("ListFriends")
+            .WithSummary("The caller's friends.");
+        friends.MapPost("/add", AddAsync)
+            .WithName("AddFriend")
+            .WithSummary("Adds a friend (symmetric).")
+            .Accepts<UsernameRequest>("application/json")
+            .WithResponseDescription(StatusCodes.Status201Created, "The caller and the new friend.")
+            .WithBodyProblems("The username is missing, or it is the caller's own.")
+            .WithProblem(StatusCodes.Status404NotFound, "There is no user of that name.")
+            .WithProblem(StatusCodes.Status409Conflict, "Already friends.");
+        MapRemove(friends).WithName("RemoveFriendAlias").WithSummary("Removes a friend (alias of DELETE /friend/remove).");
+        MapRemove(routes.MapGroup("/friend").WithTags("Friends").RequireAccount()).WithName("RemoveFriend").WithSummary("Removes a friend.");
         return routes;
     }
+
+    private static RouteHandlerBuilder MapRemove(RouteGroupBuilder group) =>
+        group.MapDelete("/remove", RemoveAsync)
+            .Accepts<UsernameRequest>("application/json")
+            .WithResponseDescription(StatusCodes.Status204NoContent, "The friendship is removed.")
+            .WithBodyProblems("The username is missing.")
+            .WithProblem(StatusCodes.Status404NotFound, "There is no user of that name, or the caller and that user are not friends.");
 
     /// <summary>The friends of an account, by id.</summary>
     internal static async Task<List<FriendDto>> ListFriendsAsync(PaperclipDbContext db, long accountId, CancellationToken cancellationToken)

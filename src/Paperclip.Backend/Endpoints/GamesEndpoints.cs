@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Paperclip.Backend.Data;
 using Paperclip.Backend.Lobbies;
+using Paperclip.Backend.OpenApi;
 
 namespace Paperclip.Backend.Endpoints;
 
@@ -15,8 +16,11 @@ public static class GamesEndpoints
     /// <summary>Maps the games endpoints.</summary>
     public static IEndpointRouteBuilder MapGamesEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/games").WithTags("Games").RequireAuthorization()
-            .MapGet("/", ListAsync).WithSummary("The games: {\"<game-id>\": \"<name>\"}.");
+        routes.MapGroup("/games").WithTags("Games").RequireAccount()
+            .MapGet("/", ListAsync)
+            .WithName("ListGames")
+            .WithSummary("The games catalogue.")
+            .WithResponseDescription(StatusCodes.Status200OK, "Each game's name by its id: {\"<game-id>\": \"<name>\"}.");
         return routes;
     }
 

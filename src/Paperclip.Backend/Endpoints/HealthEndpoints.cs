@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Paperclip.Backend.Data;
+using Paperclip.Backend.OpenApi;
 
 namespace Paperclip.Backend.Endpoints;
 
@@ -15,7 +16,11 @@ public static class HealthEndpoints
     {
         routes.MapGet("/health", CheckAsync)
             .WithTags("Operations")
-            .WithSummary("200 when the database answers, else 503.");
+            .WithName("CheckHealth")
+            .WithSummary("Whether the server and its database answer.")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .WithResponseDescription(StatusCodes.Status200OK, "The database answers: the text \"Healthy\".")
+            .WithProblem(StatusCodes.Status503ServiceUnavailable, "The database does not answer.");
         return routes;
     }
 

@@ -4,9 +4,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.OpenApi;
 using Paperclip.Backend.Data;
 using Paperclip.Backend.Http;
 using Paperclip.Backend.Lobbies;
+using Paperclip.Backend.OpenApi;
 using Paperclip.Backend.Security;
 
 namespace Paperclip.Backend.Endpoints;
@@ -17,20 +19,56 @@ public static class LobbyEndpoints
     /// <summary>Maps the <c>/lobby</c> group.</summary>
     public static IEndpointRouteBuilder MapLobbyEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/lobby").WithTags("Lobbies").RequireAuthorization();
-        group.MapGet("/", GetAsync).Accepts<LobbyRequest>("application/json")
-            .WithSummary("A lobby's address (lobby-id in the body or the query).");
-        group.MapGet("/all", All).WithSummary("Every lobby with its game, size, members and is-full.");
-        group.MapGet("/find", FindAsync).Accepts<GameRequest>("application/json")
-            .WithSummary("A lobby of the game with space, the fullest first (game-id or game-name in the body or the query).");
-        group.MapPost("/create", CreateAsync).Accepts<GameRequest>("application/json")
-            .WithSummary("Creates a lobby and reserves a place in it for the caller.");
-        group.MapGet("/members", Members).WithSummary("The joined members of every lobby.");
-        group.MapGet("/friends", FriendsAsync).WithSummary("The lobbies with space that the caller's friends are in.");
-        group.MapPost("/matchmake", MatchmakeAsync).Accepts<GameRequest>("application/json")
-            .WithSummary("Find-or-create: reserves a place for the caller (200 existing lobby, 201 new lobby).");
+        var group = routes.MapGroup("/lobby").WithTags("Lobbies").RequireAccount();
+        group.MapGet("/", GetAsync)
+            .WithName("GetLobby")
+            .WithSummary("A lobby's address and game.")
+            .WithQueryParameter("lobby-id", JsonSchemaType.Integer, "The lobby.", required: true)
+            .WithInputProblems("The lobby-id is missing.")
+            .WithProblem(StatusCodes.Status404NotFound, "There is no such lobby.");
+        group.MapGet("/all", All)
+            .WithName("ListLobbies")
+            .WithSummary("Every lobby with its game, size, members and is-full.")
+            .WithResponseDescription(StatusCodes.Status200OK, "Each lobby by its id.");
+        group.MapGet("/find", FindAsync)
+            .WithName("FindLobby")
+            .WithSummary("A lobby of the game with space, the fullest first.")
+            .WithGameQueryParameters()
+            .WithInputProblems("Neither game-id nor game-name is given.")
+            .WithProblem(StatusCodes.Status404NotFound, "There is no such game, or no lobby of it has space.");
+        group.MapPost("/create", CreateAsync)
+            .WithName("CreateLobby")
+            .WithSummary("Creates a lobby and reserves a place in it for the caller.")
+            .AcceptsGame()
+            .WithResponseDescription(StatusCodes.Status201Created, "The new lobby.")
+            .WithProblem(StatusCodes.Status503ServiceUnavailable, "No free port or no capacity for another lobby.");
+        group.MapGet("/members", Members)
+            .WithName("ListLobbyMembers")
+            .WithSummary("The joined members of every lobby.")
+            .WithResponseDescription(StatusCodes.Status200OK, "The account ids of each lobby's members, by lobby id.");
+        group.MapGet("/friends", FriendsAsync)
+            .WithName("ListFriendsLobbies")
+            .WithSummary("The lobbies with space that the caller's friends are in.");
+        group.MapPost("/matchmake", MatchmakeAsync)
+            .WithName("Matchmake")
+            .WithSummary("Find-or-create: reserves a place for the caller in a lobby of the game.")
+            .AcceptsGame()
+            .WithResponseDescription(StatusCodes.Status200OK, "A place in an existing lobby.")
+            .WithResponseDescription(StatusCodes.Status201Created, "A place in a new lobby.")
+            .WithProblem(StatusCodes.Status503ServiceUnavailable, "No lobby has space and none can be created (no free port or capacity).");
         return routes;
     }
+
+    private static RouteHandlerBuilder WithGameQueryParameters(this RouteHandlerBuilder endpoint) =>
+        endpoint
+            .WithQueryParameter("game-id", JsonSchemaType.Integer, "The game, by id (either this or game-name).")
+            .WithQueryParameter("game-name", JsonSchemaType.String, "The game, by name, case-insensitive (either this or game-id).");
+
+    private static RouteHandlerBuilder AcceptsGame(this RouteHandlerBuilder endpoint) =>
+        endpoint
+            .Accepts<GameRequest>("application/json")
+            .WithBodyProblems("Neither game-id nor game-name is given.")
+            .WithProblem(StatusCodes.Status404NotFound, "There is no such game.");
 
     private static async Task<Results<Ok<LobbyResponse>, ProblemHttpResult>> GetAsync(HttpContext context, ILobbyRegistry registry)
     {

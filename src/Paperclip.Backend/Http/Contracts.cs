@@ -37,8 +37,8 @@ public sealed record UsernameRequest(string Username);
 /// <summary><c>POST /friends/add</c> answer.</summary>
 public sealed record FriendAddedResponse(FriendDto Account, FriendDto Other);
 
-/// <summary>A request naming a game by id or by name.</summary>
-public sealed record GameRequest(long? GameId, string? GameName);
+/// <summary>A request naming a game by id or by name (either field; game-id wins when both are given).</summary>
+public sealed record GameRequest(long? GameId = null, string? GameName = null);
 
 /// <summary>A request naming a lobby.</summary>
 public sealed record LobbyRequest(long LobbyId);
