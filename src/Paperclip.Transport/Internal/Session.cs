@@ -123,6 +123,7 @@ internal abstract class Session : SessionCore, ITimed, ILoopWork, IFlushable
     protected override void OnClosed(DisconnectReason reason, string? text)
     {
         _sendQueue.Dispose();
+        Endpoint.Cancel(this);
         OnEnded(reason, text);
     }
 

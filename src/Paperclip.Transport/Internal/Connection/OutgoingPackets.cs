@@ -25,7 +25,10 @@ internal sealed class OutgoingPackets : IDisposable
 {
     // Small to start: a server holds one per session, and thousands of sessions would keep
     // memory the pool cannot recycle. A busy session grows it once, by doubling, and keeps it.
-    private byte[] _bytes = ArrayPool<byte>.Shared.Rent(2048);
+    private const int InitialSize = 2048;
+    // Past this (a burst of large unreliable messages), the buffer goes back to the pool after the flush.
+    private const int KeptSize = 64 * 1024;
+    private byte[] _bytes = ArrayPool<byte>.Shared.Rent(InitialSize);
     private Entry[] _entries = new Entry[16];
     private int _length;
 
@@ -61,6 +64,11 @@ internal sealed class OutgoingPackets : IDisposable
         Array.Clear(_entries, 0, Count); // let acknowledged messages go
         Count = 0;
         _length = 0;
+        if (_bytes.Length > KeptSize)
+        {
+            ArrayPool<byte>.Shared.Return(_bytes);
+            _bytes = ArrayPool<byte>.Shared.Rent(InitialSize);
+        }
     }
 
     public void Dispose()

@@ -13,9 +13,13 @@ internal sealed class SendQueue : IDisposable
 {
     // flags u16, checksum u32, fragment count u8, sealed u8, length i32, then the data.
     private const int RecordHeaderSize = 12;
+    private const int InitialSize = 1024;
+    // A buffer grown past this by a burst of large messages goes back to the pool once drained:
+    // thousands of sessions must not each keep the largest burst they ever sent.
+    private const int KeptSize = 64 * 1024;
     private readonly Lock _lock = new();
-    private byte[] _filling = ArrayPool<byte>.Shared.Rent(1024);
-    private byte[] _draining = ArrayPool<byte>.Shared.Rent(1024);
+    private byte[] _filling = ArrayPool<byte>.Shared.Rent(InitialSize);
+    private byte[] _draining = ArrayPool<byte>.Shared.Rent(InitialSize);
     private int _length;
     private bool _disposed;
 
@@ -70,6 +74,11 @@ internal sealed class SendQueue : IDisposable
             if (session.IsClosed)
                 continue;
             session.Send(new OutgoingMessage(header, record.Slice(RecordHeaderSize, dataLength), record[7] != 0));
+        }
+        if (_draining.Length > KeptSize)
+        {
+            ArrayPool<byte>.Shared.Return(_draining);
+            _draining = ArrayPool<byte>.Shared.Rent(InitialSize);
         }
     }
 

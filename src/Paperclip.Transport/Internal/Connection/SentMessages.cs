@@ -36,6 +36,8 @@ internal sealed class SentMessages
     private double _retransmitCredit;
     private long _lastRetransmitMs;
     private long _nextCheckMs = long.MaxValue;
+    // No message in flight was last sent before this (a lower bound; exact after each look).
+    private long _earliestLastSentMs = long.MaxValue;
 
     public SentMessages(TransportSettings settings, SequenceCounter sequences, ICongestionController congestion)
     {
@@ -84,12 +86,16 @@ internal sealed class SentMessages
     /// <summary>Marks ACK_ID and the ids of ACK_BITS acknowledged; launches what the window now admits.</summary>
     public void OnAck(ushort ackId, ushort ackBits, OutgoingPackets queue)
     {
+        var timeout = Rtt.TimeoutMs;
         Acked(ackId);
         for (var i = 0; ackBits != 0; i++, ackBits >>= 1)
         {
             if ((ackBits & 1) != 0)
                 Acked((ushort)(ackId - 1 - i));
         }
+        // A shorter RTO brings every due time forward: none is earlier than the earliest send plus it.
+        if (Rtt.TimeoutMs < timeout && _inFlight.Count > 0)
+            _nextCheckMs = Math.Min(_nextCheckMs, _earliestLastSentMs + (long)Rtt.BackoffMs(0));
         while (_backlog.Count > 0 && Admits(_backlog.Peek()))
             Start(_backlog.Dequeue(), _sequences.Take(), queue);
     }
@@ -98,7 +104,10 @@ internal sealed class SentMessages
     public void OnFlushed(long now, long timestamp)
     {
         if (_awaitingFlush.Count > 0)
+        {
             _nextCheckMs = Math.Min(_nextCheckMs, now + (long)Rtt.BackoffMs(0));
+            _earliestLastSentMs = Math.Min(_earliestLastSentMs, now);
+        }
         foreach (var message in _awaitingFlush)
             message.MarkSent(now, timestamp);
         _awaitingFlush.Clear();
@@ -127,6 +136,7 @@ internal sealed class SentMessages
         _retransmitCredit = Math.Min(window, _retransmitCredit + (packetsPerMs * elapsed));
         var queued = false;
         var next = long.MaxValue;
+        var earliestLastSent = long.MaxValue;
         foreach (var message in _inFlight.Values)
         {
             if (!message.IsOut)
@@ -150,8 +160,10 @@ internal sealed class SentMessages
                 due = now + Math.Max(1, (long)Math.Ceiling(1 / packetsPerMs));
             }
             next = Math.Min(next, Math.Min(due, message.FirstSentMs + _reliableTimeoutMs));
+            earliestLastSent = Math.Min(earliestLastSent, message.LastSentMs);
         }
         _nextCheckMs = next;
+        _earliestLastSentMs = earliestLastSent;
         if (!queued)
             return RetransmitOutcome.Nothing;
         _congestion.OnRetransmissionTimeout(now, Rtt.TimeoutMs);
@@ -173,6 +185,7 @@ internal sealed class SentMessages
         _fragmentedInFlight = 0;
         _fragmentedBytesInFlight = 0;
         _nextCheckMs = long.MaxValue;
+        _earliestLastSentMs = long.MaxValue;
     }
 
     // Besides the congestion window, fragmented messages in flight stay within what the peer's
@@ -220,6 +233,9 @@ internal sealed class SentMessages
         Acknowledged?.Invoke(sequence);
         _acknowledgedSinceFlush.Add(message);
         if (_inFlight.Count == 0)
+        {
             _nextCheckMs = long.MaxValue;
+            _earliestLastSentMs = long.MaxValue;
+        }
     }
 }

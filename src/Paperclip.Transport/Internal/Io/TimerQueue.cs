@@ -42,6 +42,18 @@ internal sealed class TimerQueue
         return earliest;
     }
 
+    /// <summary>
+    /// Takes the item out (a closed session): otherwise its entries would keep it, and all it
+    /// holds, alive until they came due. O(entries); closing is rare next to packets.
+    /// </summary>
+    public void Cancel(ITimed item)
+    {
+        while (_heap.Remove(item, out _, out _, ReferenceEqualityComparer.Instance))
+        {
+        }
+        item.ScheduledAt = long.MaxValue;
+    }
+
     /// <summary>Runs every item due at <paramref name="now"/>; returns how many ran.</summary>
     public int RunDue(long now)
     {

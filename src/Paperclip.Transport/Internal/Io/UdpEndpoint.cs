@@ -112,6 +112,9 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
             ArmProviderTimer();
     }
 
+    /// <summary>Forgets <paramref name="item"/>'s deadline (it ended). Loop thread.</summary>
+    public void Cancel(ITimed item) => Timers.Cancel(item);
+
     public void Send(ReadOnlySpan<byte> datagram, SocketAddress to)
     {
         try
