@@ -266,6 +266,9 @@ public sealed class MessagingTests
         await using var client = new ClientHarness(new PaperclipClient(TestPki.Shared.ClientOptions(account, o => o.TimeProvider = clock)));
         await client.Client.ConnectAsync(relay.EndPoint, Token).WaitAsync(Wait.Timeout, Token);
         server.Joined.Next();
+        // The server's ACK of our Finished is the last thing it sends: once heard, silence starts.
+        // (Heard after the clock moved, it would count as hearing from the server then.)
+        await Wait.UntilAsync(() => client.Client.Statistics.DatagramsReceived > 0, "the Finished was acknowledged");
 
         Volatile.Write(ref silent, true);
         clock.Advance(TimeSpan.FromSeconds(121));

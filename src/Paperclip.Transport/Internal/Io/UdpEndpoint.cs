@@ -177,7 +177,13 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
         }
         catch (ObjectDisposedException)
         {
+            return;
         }
+        // The clock may have been advanced while the timer was re-armed (FakeTimeProvider's
+        // Change is not atomic against Advance, and a timer armed after the advance waits for the
+        // next one): if the deadline has passed by now, serve it without the timer.
+        if (due <= Clock.NowMilliseconds)
+            Loop.Post(_runTimers!);
     }
 
     private static Socket Open(IPEndPoint bindTo, int bufferSize)
