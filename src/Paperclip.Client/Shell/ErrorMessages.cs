@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Paperclip.Client.Api;
+using Paperclip.Client.Lobbies;
 using Paperclip.Client.Play;
 using Paperclip.Protocol;
 
