@@ -27,7 +27,11 @@ public static class PaperclipBackendExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddOptions<PaperclipOptions>().Bind(builder.Configuration.GetSection(PaperclipOptions.SectionName));
+        var section = builder.Configuration.GetSection(PaperclipOptions.SectionName);
+        services.AddOptions<PaperclipOptions>()
+            .Configure(options => BindNamingTheKey(section, options))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PaperclipOptions>, PaperclipOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
 
         // Both pools are registered; the configured provider picks one when a context is asked for.
@@ -91,6 +95,20 @@ public static class PaperclipBackendExtensions
         var options = app.Services.GetRequiredService<IOptions<PaperclipOptions>>().Value;
         app.MapPaperclipOpenApi(options.ApiReference ?? app.Environment.IsDevelopment());
         return app;
+    }
+
+    // A value the binder cannot convert ("abc" for a number) is reported like a failed check:
+    // one OptionsValidationException whose message names the key.
+    private static void BindNamingTheKey(IConfigurationSection section, PaperclipOptions options)
+    {
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(PaperclipOptions), [e.Message]);
+        }
     }
 
     private static string ConnectionString(IServiceProvider services, DatabaseProvider provider)

@@ -1,6 +1,10 @@
 namespace Paperclip.Backend;
 
-/// <summary>The backend's configuration, bound from the <c>Paperclip</c> section.</summary>
+/// <summary>
+/// The backend's configuration, bound from the <c>Paperclip</c> section and checked at start by
+/// <see cref="PaperclipOptionsValidator"/>. The keys and their units (seconds) are the ones
+/// shared/spec/api.md documents; the <see cref="TimeSpan"/> properties are what the code uses.
+/// </summary>
 public sealed class PaperclipOptions
 {
     /// <summary>The configuration section name.</summary>
@@ -75,6 +79,15 @@ public sealed class AuthOptions
 
     /// <summary>How long a successful password check is remembered (seconds; 0 disables the cache).</summary>
     public int CredentialCacheSeconds { get; set; } = 60;
+
+    /// <summary><see cref="TokenSeconds"/>.</summary>
+    public TimeSpan TokenLifetime => TimeSpan.FromSeconds(TokenSeconds);
+
+    /// <summary><see cref="FailedLoginWindowSeconds"/>.</summary>
+    public TimeSpan FailedLoginWindow => TimeSpan.FromSeconds(FailedLoginWindowSeconds);
+
+    /// <summary><see cref="CredentialCacheSeconds"/>.</summary>
+    public TimeSpan CredentialCacheLifetime => TimeSpan.FromSeconds(CredentialCacheSeconds);
 }
 
 /// <summary>Lobby settings (<c>Paperclip:Lobbies</c>).</summary>
@@ -86,12 +99,21 @@ public sealed class LobbyOptions
     /// <summary>The UDP ports for lobby game servers, <c>first-last</c>.</summary>
     public string PortRange { get; set; } = "40000-40999";
 
-    /// <summary>A lobby with no members for this long is removed.</summary>
+    /// <summary>A lobby with no members for this many seconds is removed.</summary>
     public int PruneSeconds { get; set; } = 60;
 
-    /// <summary>How long a place handed out by matchmaking is held for an account that has not joined yet.</summary>
+    /// <summary>How long (seconds) a place handed out by matchmaking is held for an account that has not joined yet.</summary>
     public int ReservationSeconds { get; set; } = 30;
 
-    /// <summary>How often the pruning service runs.</summary>
+    /// <summary>How often (seconds) the pruning service runs.</summary>
     public int PruneIntervalSeconds { get; set; } = 5;
+
+    /// <summary><see cref="PruneSeconds"/>.</summary>
+    public TimeSpan PruneAfter => TimeSpan.FromSeconds(PruneSeconds);
+
+    /// <summary><see cref="ReservationSeconds"/>.</summary>
+    public TimeSpan ReservationLifetime => TimeSpan.FromSeconds(ReservationSeconds);
+
+    /// <summary><see cref="PruneIntervalSeconds"/>.</summary>
+    public TimeSpan PruneInterval => TimeSpan.FromSeconds(PruneIntervalSeconds);
 }

@@ -1,6 +1,6 @@
 using System.Text;
+using Paperclip.Client.Shell;
 using Paperclip.Client.Commands;
-using Paperclip.Client.Interactive;
 
 // The player's command-line client. Every failure ends as one line on stderr and an exit code.
 Console.OutputEncoding = Encoding.UTF8;
@@ -16,9 +16,9 @@ Console.CancelKeyPress += (_, e) =>
     }
 };
 
-return await CommandRunner.RunAsync(null, () => new CliContext(
-    CommandLine.Parse(args), Console.In, Console.Out, Console.Error, Environment.GetEnvironmentVariable, interrupt.Token)
+var console = new CliConsole(Console.In, Console.Out, Console.Error, Environment.GetEnvironmentVariable)
 {
     IsTerminal = !Console.IsInputRedirected && !Console.IsOutputRedirected,
     EchoInput = Console.IsInputRedirected,
-}, Console.Error);
+};
+return await PaperclipCli.RunAsync(args, console, interrupt.Token);

@@ -40,6 +40,15 @@ public sealed partial class CommandTests(ServerFixture fixture) : IClassFixture<
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task The_password_can_come_from_the_input()
+    {
+        var result = await Cli.RunAsync(["--server", fixture.Server.Url, "--user", "Mario", "--password-stdin", "login"], "ItsAMe123\n");
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Equal(3, result.Output.Trim().Split('.').Length);
+        Assert.Equal("", result.Error); // no warning: the password was not on the command line
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task A_wrong_password_is_one_clear_line_and_a_failure()
     {
         var result = await fixture.RunAsync("login", "--user", "Bowser", "--password", "not-my-password");
@@ -161,6 +170,10 @@ public sealed partial class CommandTests(ServerFixture fixture) : IClassFixture<
     [InlineData("lobbies", "show", "abc")]
     [InlineData("play", "--choices", "0,7")]
     [InlineData("--colour")]
+    [InlineData("games", "--game", "RPS")]
+    [InlineData("friends", "list", "--choices", "0")]
+    [InlineData("--password-stdin", "games")]
+    [InlineData("--timeout", "0", "games")]
     public async Task Usage_mistakes_exit_2_with_a_hint(params string[] args)
     {
         var result = await fixture.RunAsync(["--user", "Mario", "--password", "ItsAMe123", .. args]);
@@ -186,6 +199,21 @@ public sealed partial class CommandTests(ServerFixture fixture) : IClassFixture<
         foreach (var command in new[] { "register", "login", "friends list", "friends add", "friends remove", "games", "lobbies list",
                      "lobbies members", "lobbies friends", "lobbies show", "lobbies create", "lobbies join", "lobbies matchmake", "play" })
             Assert.Contains(command, result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Each_command_lists_only_its_own_options()
+    {
+        var join = await Cli.RunAsync(["lobbies", "join", "--help"]);
+        Assert.Equal(0, join.ExitCode);
+        Assert.Contains("--choices", join.Output, StringComparison.Ordinal);
+        Assert.Contains("--server", join.Output, StringComparison.Ordinal);
+
+        var games = await Cli.RunAsync(["games", "--help"]);
+        Assert.Equal(0, games.ExitCode);
+        Assert.Contains("--password-stdin", games.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("--choices", games.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("--game", games.Output, StringComparison.Ordinal);
     }
 
     internal static string[] Lines(string text) =>

@@ -8,24 +8,21 @@ namespace Paperclip.Client.Tests;
 /// <summary>The command line, hands and menu answers, without processes.</summary>
 public sealed class ParsingTests
 {
-    [Fact]
-    public void Options_stand_anywhere_in_both_forms()
-    {
-        var line = CommandLine.Parse(["friends", "--server=http://h:1", "add", "--user", "Mario", "Peach", "--plain"]);
-        Assert.Equal(["friends", "add", "Peach"], line.Words);
-        Assert.Equal("http://h:1", line.Option("server"));
-        Assert.Equal("Mario", line.Option("user"));
-        Assert.True(line.Flag("plain"));
-        Assert.Null(line.Option("password"));
-    }
+    [Theory]
+    [InlineData("--server,http://h:1,--user,Mario,friends,add,Peach", "friends,add,Peach,--server,http://h:1,--user,Mario")]
+    [InlineData("--user=Mario,--password-stdin,--timeout,5,play,--choices,0", "play,--choices,0,--user=Mario,--password-stdin,--timeout,5")]
+    [InlineData("--USER,Mario,games", "games,--USER,Mario")]
+    [InlineData("--user,Mario,friends,add,--,--odd", "friends,add,--user,Mario,--,--odd")]
+    public void Connection_options_before_the_command_move_after_it(string args, string expected) =>
+        Assert.Equal(expected.Split(','), LeadingOptions.MoveAfterCommand(args.Split(',')));
 
     [Theory]
-    [InlineData("--nope")]
-    [InlineData("-x")]
-    [InlineData("--user")]
-    [InlineData("--plain=yes")]
-    public void Mistakes_are_usage_errors(string arg) =>
-        Assert.Throws<UsageException>(() => CommandLine.Parse(["games", arg]));
+    [InlineData("--server,http://h:1,--timeout,5")] // no command: the interactive mode takes them
+    [InlineData("friends,list,--user,Mario")] // already after the command
+    [InlineData("--plain,--user,Mario,play")] // not a connection option: left where it is, for the parser to judge
+    [InlineData("--user")] // no value: left for the parser to report
+    public void Other_command_lines_are_left_as_they_are(string args) =>
+        Assert.Equal(args.Split(','), LeadingOptions.MoveAfterCommand(args.Split(',')));
 
     [Theory]
     [InlineData("0", Choice.Rock)]

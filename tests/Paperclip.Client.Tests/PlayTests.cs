@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Paperclip.Client.Api;
+using Paperclip.Client.Lobbies;
 using Paperclip.Client.Play;
 using Paperclip.Client.Tests.Infrastructure;
 using Paperclip.Games.RockPaperScissors;

@@ -31,8 +31,8 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
         _time = time;
         _logger = logger;
         _publicHost = lobbies.PublicHost;
-        _pruneAfter = TimeSpan.FromSeconds(Math.Max(0, lobbies.PruneSeconds));
-        _reservationLifetime = TimeSpan.FromSeconds(Math.Max(1, lobbies.ReservationSeconds));
+        _pruneAfter = lobbies.PruneAfter;
+        _reservationLifetime = lobbies.ReservationLifetime;
         var range = PortRange.Parse(lobbies.PortRange);
         for (var port = range.First; port <= range.Last; port++)
         {

@@ -26,7 +26,7 @@ public sealed partial class LobbyPruningService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var interval = TimeSpan.FromSeconds(Math.Max(1, options.Value.Lobbies.PruneIntervalSeconds));
+        var interval = options.Value.Lobbies.PruneInterval;
         using var timer = new PeriodicTimer(interval, time);
         try
         {

@@ -23,7 +23,7 @@ public sealed class CredentialCache
     {
         ArgumentNullException.ThrowIfNull(options);
         _time = time;
-        _lifetime = TimeSpan.FromSeconds(Math.Max(0, options.Value.Auth.CredentialCacheSeconds));
+        _lifetime = options.Value.Auth.CredentialCacheLifetime;
     }
 
     /// <summary>The account that these credentials were last verified for, when still fresh.</summary>

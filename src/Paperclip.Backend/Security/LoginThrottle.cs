@@ -20,8 +20,8 @@ public sealed class LoginThrottle
     {
         ArgumentNullException.ThrowIfNull(options);
         _time = time;
-        _limit = Math.Max(1, options.Value.Auth.MaxFailedLogins);
-        _window = TimeSpan.FromSeconds(Math.Max(1, options.Value.Auth.FailedLoginWindowSeconds));
+        _limit = options.Value.Auth.MaxFailedLogins;
+        _window = options.Value.Auth.FailedLoginWindow;
     }
 
     /// <summary>How many counters are kept (for tests and pruning).</summary>

@@ -17,6 +17,9 @@ public sealed partial class SecretStore
     /// <summary>The generated server key's file name (PKCS#8 PEM).</summary>
     public const string ServerKeyFile = "server-key.pem";
 
+    /// <summary>The shortest JWT signing secret accepted (256 bits).</summary>
+    public const int MinimumSigningKeyBytes = 32;
+
     private readonly PaperclipOptions _options;
     private readonly ILogger<SecretStore> _logger;
 
@@ -37,26 +40,14 @@ public sealed partial class SecretStore
         var configured = _options.Auth.SigningKey;
         if (!string.IsNullOrWhiteSpace(configured))
         {
-            byte[] key;
-            try
-            {
-                key = Convert.FromBase64String(configured.Trim());
-            }
-            catch (FormatException ex)
-            {
-                throw new InvalidOperationException("Paperclip:Auth:SigningKey must be base64.", ex);
-            }
-
-            return key.Length >= 32
-                ? key
-                : throw new InvalidOperationException("Paperclip:Auth:SigningKey must hold at least 32 bytes (256 bits).");
+            return Convert.FromBase64String(configured.Trim()); // checked at start by PaperclipOptionsValidator
         }
 
         var text = LoadOrCreate(SigningKeyFile, () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)));
         var stored = Convert.FromBase64String(text.Trim());
-        return stored.Length >= 32
+        return stored.Length >= MinimumSigningKeyBytes
             ? stored
-            : throw new InvalidOperationException($"The stored signing key {SigningKeyFile} is shorter than 32 bytes.");
+            : throw new InvalidOperationException($"The stored signing key {SigningKeyFile} is shorter than {MinimumSigningKeyBytes} bytes.");
     }
 
     /// <summary>The backend's server private key as PKCS#8 DER.</summary>

@@ -33,7 +33,7 @@ public sealed class TokenService
         ArgumentNullException.ThrowIfNull(options);
         _time = time;
         var auth = options.Value.Auth;
-        _lifetime = TimeSpan.FromSeconds(auth.TokenSeconds > 0 ? auth.TokenSeconds : 600);
+        _lifetime = auth.TokenLifetime;
         _issuer = auth.Issuer;
         var key = new SymmetricSecurityKey(secrets.LoadSigningKey()) { KeyId = "paperclip" };
         _credentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256);

@@ -1,4 +1,4 @@
-using Paperclip.Client.Commands;
+using Paperclip.Client.Shell;
 using Spectre.Console;
 
 namespace Paperclip.Client.Interactive;
@@ -6,12 +6,9 @@ namespace Paperclip.Client.Interactive;
 /// <summary>Picks Spectre.Console on a terminal, plain lines otherwise (or with <c>--plain</c>).</summary>
 internal static class ConsoleUiFactory
 {
-    /// <summary>True when interactive prompts can use the terminal.</summary>
-    public static bool CanUseTerminal(CliContext context) => context.IsTerminal;
-
-    /// <summary>The UI for <paramref name="context"/>.</summary>
-    public static IConsoleUi Create(CliContext context) =>
-        context.IsTerminal && !context.CommandLine.Flag("plain")
+    /// <summary>The UI for <paramref name="context"/>; <paramref name="plain"/> asks for plain lines even on a terminal.</summary>
+    public static IConsoleUi Create(CliContext context, bool plain) =>
+        context.IsTerminal && !plain
             ? new SpectreConsoleUi(AnsiConsole.Console)
             : new PlainConsoleUi(context.In, context.Out, context.EchoInput);
 }

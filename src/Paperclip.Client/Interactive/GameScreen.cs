@@ -1,6 +1,6 @@
 using System.Globalization;
 using Paperclip.Client.Api;
-using Paperclip.Client.Commands;
+using Paperclip.Client.Shell;
 using Paperclip.Client.Play;
 using Paperclip.Games.RockPaperScissors;
 
@@ -22,7 +22,7 @@ internal static class GameScreen
         try
         {
             match = await ui.WaitAsync("Connecting to the game server...",
-                (_, token) => PlayCommands.JoinAsync(context, api, lobby, password).WaitAsync(token), context.CancellationToken).ConfigureAwait(false);
+                (_, token) => RpsMatch.JoinAsync(api, lobby, password, cancellationToken: token), context.CancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
         {
@@ -37,7 +37,7 @@ internal static class GameScreen
 
         await using (match.ConfigureAwait(false))
         {
-            ui.Info(string.Create(CultureInfo.InvariantCulture, $"Joined lobby {lobby.LobbyId} at {LobbiesCommands.Address(lobby)}."));
+            ui.Info(string.Create(CultureInfo.InvariantCulture, $"Joined lobby {lobby.LobbyId} at {LobbyText.Address(lobby)}."));
             Action<string>? status = null;
             match.StatusChanged += (_, s) =>
             {
@@ -108,7 +108,7 @@ internal static class GameScreen
             {
                 ui.Error(ErrorMessages.Describe(e));
             }
-            ui.Info(string.Create(CultureInfo.InvariantCulture, $"Left lobby {lobby.LobbyId}. {PlayCommands.FinalScore(match.Score, match.OtherScore)}"));
+            ui.Info(string.Create(CultureInfo.InvariantCulture, $"Left lobby {lobby.LobbyId}. {LobbyText.FinalScore(match.Score, match.OtherScore)}"));
         }
     }
 

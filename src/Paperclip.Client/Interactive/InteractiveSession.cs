@@ -1,6 +1,6 @@
 using System.Globalization;
 using Paperclip.Client.Api;
-using Paperclip.Client.Commands;
+using Paperclip.Client.Shell;
 
 namespace Paperclip.Client.Interactive;
 
@@ -195,9 +195,9 @@ internal sealed class InteractiveSession(IConsoleUi ui, CliContext context)
                     await ShowingErrorsAsync(async () =>
                     {
                         var members = await api.GetLobbyMembersAsync(Token).ConfigureAwait(false);
-                        var names = await LobbiesCommands.KnownNamesAsync(api, Token).ConfigureAwait(false);
+                        var names = await LobbyText.KnownNamesAsync(api, Token).ConfigureAwait(false);
                         ui.Table(["Lobby", "Members"],
-                            [.. members.OrderBy(m => m.Key).Select(m => (IReadOnlyList<string>)[m.Key.ToString(CultureInfo.InvariantCulture), LobbiesCommands.MemberList(m.Value, names)])],
+                            [.. members.OrderBy(m => m.Key).Select(m => (IReadOnlyList<string>)[m.Key.ToString(CultureInfo.InvariantCulture), LobbyText.MemberList(m.Value, names)])],
                             "No lobbies.");
                     }).ConfigureAwait(false);
                     break;

@@ -1,3 +1,4 @@
+using Paperclip.Client.Shell;
 using System.Globalization;
 using System.Text;
 

@@ -1,3 +1,4 @@
+using Paperclip.Client.Shell;
 using Spectre.Console;
 
 namespace Paperclip.Client.Interactive;

@@ -1,11 +1,9 @@
-using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.Channels;
 using Paperclip.Client.Api;
+using Paperclip.Client.Lobbies;
 using Paperclip.Games.RockPaperScissors;
 using Paperclip.Protocol;
-using Paperclip.Protocol.Certificates;
 using Paperclip.Transport;
 
 namespace Paperclip.Client.Play;
@@ -37,9 +35,8 @@ public sealed class RpsMatchOptions
 }
 
 /// <summary>
-/// One player's rock-paper-scissors match in a lobby: downloads the account key
-/// (<c>/auth/key</c>), decrypts it with the password, makes an account certificate, connects
-/// to the lobby's game server and plays rounds. Used by the interactive client, the scripted
+/// One player's rock-paper-scissors match in a lobby: joins it through a
+/// <see cref="LobbyConnection"/> and plays rounds. Used by the interactive client, the scripted
 /// commands and bots alike:
 /// <code>
 /// await using var match = await RpsMatch.JoinAsync(api, await api.MatchmakeAsync("RPS"), password);
@@ -50,8 +47,8 @@ public sealed class RpsMatchOptions
 public sealed class RpsMatch : IAsyncDisposable
 {
     private readonly PaperclipApi _api;
+    private readonly LobbyConnection _connection;
     private readonly PaperclipClient _client;
-    private readonly AsymmetricAlgorithm _key;
     private readonly RpsMatchOptions _options;
     private readonly Channel<MatchEvent> _events = Channel.CreateUnbounded<MatchEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Queue<MatchEvent> _stash = new();
@@ -61,13 +58,11 @@ public sealed class RpsMatch : IAsyncDisposable
     private bool _opponentPresent;
     private int _disposed;
 
-    private RpsMatch(PaperclipApi api, LobbyInfo lobby, long accountId, PaperclipClient client, AsymmetricAlgorithm key, RpsMatchOptions options)
+    private RpsMatch(PaperclipApi api, LobbyConnection connection, RpsMatchOptions options)
     {
         _api = api;
-        Lobby = lobby;
-        AccountId = accountId;
-        _client = client;
-        _key = key;
+        _connection = connection;
+        var client = _client = connection.Client;
         _options = options;
         client.DataReceived += OnData;
         client.ErrorReceived += OnError;
@@ -78,10 +73,10 @@ public sealed class RpsMatch : IAsyncDisposable
     public event EventHandler<MatchStatus>? StatusChanged;
 
     /// <summary>The lobby.</summary>
-    public LobbyInfo Lobby { get; }
+    public LobbyInfo Lobby => _connection.Lobby;
 
     /// <summary>The player's account id.</summary>
-    public long AccountId { get; }
+    public long AccountId => _connection.AccountId;
 
     /// <summary>The player's score in the current pairing (from the last result).</summary>
     public int Score { get; private set; }
@@ -95,10 +90,7 @@ public sealed class RpsMatch : IAsyncDisposable
     /// <summary>True while the session with the game server lasts.</summary>
     public bool IsConnected => _ended is null && _client.IsConnected;
 
-    /// <summary>
-    /// Joins <paramref name="lobby"/>: gets the account key and the server key from the backend,
-    /// decrypts the key with <paramref name="password"/>, makes a certificate and connects.
-    /// </summary>
+    /// <summary>Joins <paramref name="lobby"/> (<see cref="LobbyConnection"/>) with <paramref name="password"/>.</summary>
     /// <exception cref="AccountKeyException">The password does not decrypt the account key.</exception>
     /// <exception cref="NoSpaceException">The lobby is full.</exception>
     /// <exception cref="TimeoutDisconnectException">The game server did not answer.</exception>
@@ -106,40 +98,19 @@ public sealed class RpsMatch : IAsyncDisposable
     /// <exception cref="PaperclipApiException">The backend refused a call.</exception>
     public static async Task<RpsMatch> JoinAsync(PaperclipApi api, LobbyInfo lobby, string password, RpsMatchOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(api);
-        ArgumentNullException.ThrowIfNull(lobby);
-        ArgumentNullException.ThrowIfNull(password);
         options ??= new RpsMatchOptions();
-        var keyInfo = await api.GetAccountKeyAsync(cancellationToken).ConfigureAwait(false);
-        var serverKey = await api.GetServerKeyAsync(cancellationToken).ConfigureAwait(false);
-        if (!AccountKey.TryImportEncrypted(Convert.FromBase64String(keyInfo.Key), password, out var key))
-            throw new AccountKeyException();
-
-        RpsMatch? match = null;
+        var connection = await LobbyConnection.CreateAsync(api, lobby, password,
+            new LobbyConnectionOptions { HandshakeTimeout = options.HandshakeTimeout }, cancellationToken).ConfigureAwait(false);
+        // Subscribed before the handshake, so that a refusal during it (no space) is seen.
+        var match = new RpsMatch(api, connection, options);
         try
         {
-            var certificate = AccountCertificate.Create(key, keyInfo.AccountId, api.Username ?? keyInfo.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                DateTimeOffset.UtcNow.AddMinutes(-1), TimeSpan.FromHours(1));
-            var client = new PaperclipClient(new PaperclipClientOptions
-            {
-                Certificate = certificate,
-                PrivateKey = key,
-                ServerPublicKey = serverKey,
-                HandshakeTimeout = options.HandshakeTimeout,
-            });
-            match = new RpsMatch(api, lobby, keyInfo.AccountId, client, key, options);
-            EndPoint endPoint = IPAddress.TryParse(lobby.Host, out var address)
-                ? new IPEndPoint(address, lobby.Port)
-                : new DnsEndPoint(lobby.Host, lobby.Port);
-            await client.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            await connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
             return match;
         }
         catch
         {
-            if (match is not null)
-                await match.DisposeAsync().ConfigureAwait(false);
-            else
-                key.Dispose();
+            await match.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -245,8 +216,7 @@ public sealed class RpsMatch : IAsyncDisposable
         _client.DataReceived -= OnData;
         _client.ErrorReceived -= OnError;
         _client.Disconnected -= OnDisconnected;
-        await _client.DisposeAsync().ConfigureAwait(false);
-        _key.Dispose();
+        await _connection.DisposeAsync().ConfigureAwait(false);
     }
 
     private RoundResult Record(RoundResult result)

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Net;
 using Paperclip.Client.Api;
+using Paperclip.Client.Lobbies;
 using Paperclip.Client.Play;
 using Paperclip.Protocol;
 
-namespace Paperclip.Client.Commands;
+namespace Paperclip.Client.Shell;
 
 /// <summary>One clear line for every failure a player can meet (never a stack trace).</summary>
 internal static class ErrorMessages
