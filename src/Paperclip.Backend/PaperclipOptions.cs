@@ -97,7 +97,7 @@ public sealed class LobbyOptions
     public string PublicHost { get; set; } = "127.0.0.1";
 
     /// <summary>The UDP ports for lobby game servers, <c>first-last</c>.</summary>
-    public string PortRange { get; set; } = "40000-40999";
+    public string PortRange { get; set; } = "27000-27999";
 
     /// <summary>A lobby with no members for this many seconds is removed.</summary>
     public int PruneSeconds { get; set; } = 60;

@@ -5,7 +5,7 @@ using System.Net;
 namespace Paperclip.Impair;
 
 /// <summary>
-/// <c>paperclip-impair --listen 127.0.0.1:9000 --target 127.0.0.1:40000 --loss 0.3 --burst 3
+/// <c>paperclip-impair --listen 127.0.0.1:9000 --target 127.0.0.1:27000 --loss 0.3 --burst 3
 /// --dup 0.1 --reorder 0.1 --corrupt 0.01 --delay 50 --jitter 20 --seed 1</c>: runs the proxy in
 /// front of a server until Ctrl+C, printing its counters.
 /// </summary>
