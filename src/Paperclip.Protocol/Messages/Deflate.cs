@@ -8,12 +8,21 @@ public static class Deflate
     /// <summary>An upper bound of the compressed size of <paramref name="length"/> bytes, to size the destination.</summary>
     public static int MaxCompressedLength(int length) => length + (length >> 3) + 64;
 
+    // A final fixed-Huffman block holding only its end-of-block code (RFC 1951 §3.2.6).
+    private static ReadOnlySpan<byte> EmptyStream => [0x03, 0x00];
+
     /// <summary>Compresses <paramref name="source"/> into <paramref name="destination"/> and returns the bytes written.</summary>
     /// <exception cref="ArgumentException">The destination is smaller than <see cref="MaxCompressedLength"/> needs.</exception>
     public static unsafe int Compress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         if (destination.Length < MaxCompressedLength(source.Length))
             throw new ArgumentException("The destination is too small for the worst case.", nameof(destination));
+        // DeflateStream writes nothing at all for no input, which is no DEFLATE stream.
+        if (source.IsEmpty)
+        {
+            EmptyStream.CopyTo(destination);
+            return EmptyStream.Length;
+        }
         fixed (byte* output = destination)
         {
             using var sink = new UnmanagedMemoryStream(output, 0, destination.Length, FileAccess.Write);
@@ -30,6 +39,9 @@ public static class Deflate
     public static unsafe bool TryInflate(ReadOnlySpan<byte> source, Span<byte> destination, out int written)
     {
         written = 0;
+        // Not even a block header; and an empty span pins to a null pointer, which UnmanagedMemoryStream refuses.
+        if (source.IsEmpty)
+            return false;
         fixed (byte* input = source)
         {
             using var stream = new UnmanagedMemoryStream(input, source.Length);

@@ -22,6 +22,25 @@ public sealed class MessageTests
         Assert.False(Deflate.TryInflate(compressed.AsSpan(0, length), new byte[data.Length - 1], out _));
     }
 
+    // Found by the inflate fuzz target's seeds: COMPRESSED with empty DATA threw ArgumentNullException.
+    [Fact]
+    public void Empty_data_does_not_inflate()
+    {
+        Assert.False(Deflate.TryInflate([], new byte[ProtocolConstants.MaxMessageSize], out var written));
+        Assert.Equal(0, written);
+    }
+
+    // The sender's side of the same finding: an empty message compressed to no bytes at all.
+    [Fact]
+    public void An_empty_message_compresses_to_a_stream_that_inflates_to_nothing()
+    {
+        var compressed = new byte[Deflate.MaxCompressedLength(0)];
+        var length = Deflate.Compress([], compressed);
+        Assert.True(length > 0);
+        Assert.True(Deflate.TryInflate(compressed.AsSpan(0, length), new byte[16], out var written));
+        Assert.Equal(0, written);
+    }
+
     [Fact]
     public void Decompression_bomb_is_refused_at_the_cap()
     {
