@@ -111,6 +111,22 @@ public sealed class AccountKeyTests
         Assert.Throws<ArgumentOutOfRangeException>(() => AccountKey.ExportEncrypted(key, "pw", 99_999));
     }
 
+    // The pkcs8 fuzz target's domain: the iteration count comes from the downloaded key file.
+    // Without the bound this import ran for hours (PBKDF2 over 2^31 - 1 rounds).
+    [Fact(Timeout = 20_000)]
+    public async Task A_key_asking_for_more_than_the_most_iterations_is_refused_at_once()
+    {
+        var huge = WithIterations(Account.Base64("encrypted_private_key_pkcs8_b64"), int.MaxValue);
+        Assert.False(await Task.Run(() => AccountKey.TryImportEncrypted(huge, Account.Text("password"), out _)));
+    }
+
+    [Fact]
+    public void Keys_are_exported_with_at_most_the_most_iterations()
+    {
+        using var key = AccountKey.Generate();
+        Assert.Throws<ArgumentOutOfRangeException>(() => AccountKey.ExportEncrypted(key, "pw", AccountKey.MaxIterations + 1));
+    }
+
     [Fact]
     public void Garbage_is_refused_without_throwing()
     {
@@ -140,5 +156,46 @@ public sealed class AccountKeyTests
         using var dh = ECDiffieHellman.Create();
         Assert.Throws<ArgumentException>(() => AccountKey.ExportPublicKey(dh));
         Assert.Throws<ArgumentException>(() => AccountKey.ExportEncrypted(dh, "pw"));
+    }
+    // The same EncryptedPrivateKeyInfo with another PBKDF2 iteration count (RFC 8018 A.2).
+    private static byte[] WithIterations(byte[] encryptedPkcs8, int iterations)
+    {
+        var info = new AsnReader(encryptedPkcs8, AsnEncodingRules.DER).ReadSequence();
+        var algorithm = info.ReadSequence();
+        var pbes2Oid = algorithm.ReadObjectIdentifier();
+        var pbes2 = algorithm.ReadSequence();
+        var derivation = pbes2.ReadSequence();
+        var pbkdf2Oid = derivation.ReadObjectIdentifier();
+        var parameters = derivation.ReadSequence();
+        var salt = parameters.ReadOctetString();
+        parameters.ReadInteger();
+        var prf = parameters.ReadEncodedValue();
+        var encryption = pbes2.ReadEncodedValue();
+        var data = info.ReadOctetString();
+
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            using (writer.PushSequence())
+            {
+                writer.WriteObjectIdentifier(pbes2Oid);
+                using (writer.PushSequence())
+                {
+                    using (writer.PushSequence())
+                    {
+                        writer.WriteObjectIdentifier(pbkdf2Oid);
+                        using (writer.PushSequence())
+                        {
+                            writer.WriteOctetString(salt);
+                            writer.WriteInteger(iterations);
+                            writer.WriteEncodedValue(prf.Span);
+                        }
+                    }
+                    writer.WriteEncodedValue(encryption.Span);
+                }
+            }
+            writer.WriteOctetString(data);
+        }
+        return writer.Encode();
     }
 }
