@@ -30,7 +30,8 @@ timeout_ms=${FUZZ_TIMEOUT_MS:-5000}
 command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install afl++" >&2; exit 2; }
 
 # Build and instrument, unless the build there is of these sources already.
-stamp=$( (git -C "$repo" rev-parse HEAD; git -C "$repo" status --porcelain --untracked-files=all -- src tools/Paperclip.Fuzz ':!tools/Paperclip.Fuzz/corpus') | sha1sum | cut -d' ' -f1)
+stamp=$(cd "$repo" && git ls-files -z --cached --others --exclude-standard -- src tools/Paperclip.Fuzz ':!tools/Paperclip.Fuzz/corpus' \
+  | xargs -0 sha1sum 2>/dev/null | sha1sum | cut -d' ' -f1)
 if [ ! -d "$plain" ] || [ "$(cat "$bin/.stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$plain" "$bin"
   dotnet publish "$here/Paperclip.Fuzz.csproj" -c Release -o "$plain" --nologo -v quiet
