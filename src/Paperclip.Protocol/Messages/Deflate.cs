@@ -44,7 +44,7 @@ public static class Deflate
             return false;
         fixed (byte* input = source)
         {
-            using var stream = new UnmanagedMemoryStream(input, source.Length);
+            using var stream = new Source(input, source.Length);
             using var inflate = new DeflateStream(stream, CompressionMode.Decompress);
             try
             {
@@ -52,13 +52,32 @@ public static class Deflate
                 while (written < destination.Length && (read = inflate.Read(destination[written..])) > 0)
                     written += read;
                 Span<byte> probe = stackalloc byte[1];
-                return inflate.Read(probe) == 0;
+                return inflate.Read(probe) == 0 && !stream.ReadPastEnd;
             }
             catch (InvalidDataException)
             {
                 written = 0;
                 return false;
             }
+        }
+    }
+
+    // The compressed data. DeflateStream ends a stream cut short of its final block as if it were
+    // complete (dotnet/runtime#72726), but it asks its source for more only in that case: once the
+    // final block is read it stops reading.
+    private sealed unsafe class Source(byte* pointer, long length) : UnmanagedMemoryStream(pointer, length)
+    {
+        public bool ReadPastEnd { get; private set; }
+
+        public override int Read(byte[] buffer, int offset, int count) => Note(base.Read(buffer, offset, count), count);
+
+        public override int Read(Span<byte> buffer) => Note(base.Read(buffer), buffer.Length);
+
+        private int Note(int read, int requested)
+        {
+            if (read == 0 && requested > 0)
+                ReadPastEnd = true;
+            return read;
         }
     }
 }
