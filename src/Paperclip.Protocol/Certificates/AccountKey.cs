@@ -79,6 +79,12 @@ public static class AccountKey
                 throw new CryptographicException("Trailing data after the PKCS#8 private key.");
             return key;
         }
+        catch (PlatformNotSupportedException e)
+        {
+            // An EC key on a named curve the platform does not know.
+            key.Dispose();
+            throw new CryptographicException("The PKCS#8 private key's curve is not supported.", e);
+        }
         catch
         {
             key.Dispose();
@@ -94,9 +100,9 @@ public static class AccountKey
             if (read == encryptedPkcs8.Length)
                 return key;
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException)
         {
-            // A wrong password, another key algorithm or garbage.
+            // A wrong password, another key algorithm, an EC curve the platform lacks, or garbage.
         }
         key.Dispose();
         return null;
