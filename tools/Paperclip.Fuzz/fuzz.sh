@@ -3,17 +3,18 @@
 # committed corpus (docs/reliability.md, "Fuzzing").
 #   tools/Paperclip.Fuzz/fuzz.sh TARGET MINUTES     (targets: dotnet run --project tools/Paperclip.Fuzz -- list)
 # Publishes the targets (artifacts/fuzz/plain) and instruments a copy (artifacts/fuzz/bin:
-# Paperclip.Protocol.dll and Paperclip.Backend.dll, with SharpFuzz; again only when the sources
-# changed), seeds from corpus/TARGET plus the target's
-# seeds (vectors.json and writer-made inputs), runs afl-fuzz niced for MINUTES, replaces
-# corpus/TARGET with the afl-cmin of the queue, and prints the figures of fuzzer_stats.
-# Work files go to artifacts/fuzz/ (not committed). Needs Debian's afl++ (apt-get install afl++).
+# Paperclip.Protocol.dll and Paperclip.Backend.dll, with SharpFuzz), again only when the
+# sources changed; seeds from corpus/TARGET plus the target's own seeds (vectors.json and
+# writer-made inputs); runs afl-fuzz niced for MINUTES; replaces corpus/TARGET with the
+# afl-cmin of the queue; prints the figures of fuzzer_stats. Work files, the previous run's
+# findings among them, go to artifacts/fuzz/TARGET (not committed), cleared at each run.
+# Needs Debian's afl++ (apt-get install afl++).
 # Exit code 1 when AFL++ saved a crash or a hang: replay them with
 #   dotnet artifacts/fuzz/plain/Paperclip.Fuzz.dll run TARGET artifacts/fuzz/TARGET/out/default/crashes
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
-  sed -n '2,12p' "$0" >&2
+  sed -n '2,13p' "$0" >&2
   exit 2
 fi
 target=$1
