@@ -1,75 +1,71 @@
-using Paperclip.Protocol;
+using Paperclip.Fuzz.Targets;
 using SharpFuzz;
 
 namespace Paperclip.Fuzz;
 
 /// <summary>
-/// <c>Paperclip.Fuzz</c> runs under libFuzzer (libfuzzer-dotnet) by default, or AFL with
-/// <c>--afl</c>, or replays files with <c>--run FILE…</c>. Each input goes through every parser a
-/// datagram meets on its way in: the header, a BATCH's entries, reassembly of the fragments among
-/// them, and inflation. Any exception is a finding.
+/// Fuzz targets for AFL++ (SharpFuzz). <c>fuzz.sh</c> beside this file instruments the build and
+/// runs afl-fuzz on a target; see docs/reliability.md.
 /// </summary>
 internal static class Program
 {
-    private static readonly byte[] Inflated = new byte[ProtocolConstants.MaxMessageSize];
+    private const string Usage = """
+        Paperclip.Fuzz list                     the targets
+        Paperclip.Fuzz afl TARGET               run TARGET under afl-fuzz (input on stdin)
+        Paperclip.Fuzz run TARGET PATH...       replay files, or every file of folders; exit 1 at a finding
+        Paperclip.Fuzz seed TARGET FOLDER       write TARGET's seed inputs into FOLDER
+        """;
 
-    private static void Main(string[] args)
+    private static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "--afl")
+        switch (args)
         {
-            Fuzzer.OutOfProcess.Run(stream =>
-            {
-                using var memory = new MemoryStream();
-                stream.CopyTo(memory);
-                Target(memory.ToArray());
-            });
-            return;
+            case ["list"]:
+                foreach (var target in FuzzTargets.All)
+                    Console.WriteLine(target.Name);
+                return 0;
+            case ["afl", var name]:
+                var fuzzed = FuzzTargets.Get(name);
+                Fuzzer.OutOfProcess.Run(stream =>
+                {
+                    using var input = new MemoryStream();
+                    stream.CopyTo(input);
+                    fuzzed.Execute(input.GetBuffer().AsSpan(0, (int)input.Length));
+                });
+                return 0;
+            case ["run", var name, .. var paths] when paths.Length > 0:
+                return Replay(FuzzTargets.Get(name), paths);
+            case ["seed", var name, var folder]:
+                Directory.CreateDirectory(folder);
+                var count = 0;
+                foreach (var seed in Seeds.For(name))
+                    File.WriteAllBytes(Path.Combine(folder, $"seed-{count++:D3}"), seed);
+                Console.WriteLine($"{count} seeds for {name} in {folder}");
+                return 0;
+            default:
+                Console.Error.WriteLine(Usage);
+                return 2;
         }
-        if (args.Length > 0 && args[0] == "--run")
-        {
-            foreach (var file in args.Skip(1))
-                Target(File.ReadAllBytes(file));
-            Console.WriteLine($"{args.Length - 1} inputs ran without a finding");
-            return;
-        }
-        Fuzzer.LibFuzzer.Run(span => Target(span.ToArray()));
     }
 
-    /// <summary>One input through every parser. Public behaviour: false or a status, never an exception.</summary>
-    public static void Target(byte[] input)
+    private static int Replay(FuzzTarget target, string[] paths)
     {
-        var datagram = input.AsSpan();
-        if (PacketReader.TryRead(datagram, out var header, out _))
+        var files = paths.SelectMany(p => Directory.Exists(p) ? Directory.EnumerateFiles(p) : [p]).Order(StringComparer.Ordinal).ToList();
+        foreach (var file in files)
         {
-            if (header.Length > datagram.Length)
-                throw new InvalidOperationException("The header claims more than the datagram.");
-            if (header.Type == PacketType.Batch)
-                Reassemble(datagram[header.Length..]);
-        }
-        // The same bytes as a BATCH's DATA (the usual place of fragments), and as DEFLATE data.
-        Reassemble(datagram);
-        if (Deflate.TryInflate(datagram, Inflated, out var written) && written > Inflated.Length)
-            throw new InvalidOperationException("Inflated past the cap.");
-    }
-
-    private static void Reassemble(ReadOnlySpan<byte> batchData)
-    {
-        using var buffer = new ReassemblyBuffer(maxPartialMessages: 4, maxPartialBytes: 16 * 1024, maxMessageSize: 32 * 1024, new ReassemblyBudget(24 * 1024));
-        var batch = new BatchReader(batchData);
-        var now = 0L;
-        while (batch.TryReadNext(out var inner))
-        {
-            if (!PacketReader.TryRead(inner, out var innerHeader, out _) || !innerHeader.Has(PacketFlags.Frag))
-                continue;
-            var status = buffer.Add(innerHeader, inner[innerHeader.Length..], now++, out var message);
-            using (message)
+            try
             {
-                if (status == ReassemblyStatus.Complete && message.Span.Length > 32 * 1024)
-                    throw new InvalidOperationException("A message past the maximum size was assembled.");
+                target.Execute(File.ReadAllBytes(file));
             }
-            if (buffer.PartialBytes > 16 * 1024 || buffer.PartialCount > 4)
-                throw new InvalidOperationException("Reassembly went past its caps.");
-            buffer.Expire(now - 3);
+#pragma warning disable CA1031 // Any exception is the finding to report.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Console.Error.WriteLine($"{target.Name}: finding in {file}:{Environment.NewLine}{e}");
+                return 1;
+            }
         }
+        Console.WriteLine($"{target.Name}: {files.Count} inputs ran without a finding");
+        return 0;
     }
 }

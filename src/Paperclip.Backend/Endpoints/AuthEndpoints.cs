@@ -138,7 +138,8 @@ public static class AuthEndpoints
         return TypedResults.Ok(new CertificateValidationResponse(valid, valid ? accountId : null));
     }
 
-    private static bool TryDecodeCertificate(string text, out byte[] der)
+    /// <summary>Decodes the base64 (or base64url) DER of a certificate; false for anything that is not one.</summary>
+    internal static bool TryDecodeCertificate(string text, out byte[] der)
     {
         der = [];
         // Query strings turn '+' into ' '; base64url is accepted too.

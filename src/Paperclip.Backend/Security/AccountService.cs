@@ -69,7 +69,7 @@ public sealed partial class AccountService(
         using (var key = AccountKey.Generate(KeyAlgorithm.EcdsaP256))
         {
             publicKey = AccountKey.ExportPublicKey(key);
-            encryptedPrivateKey = AccountKey.ExportEncrypted(key, password, Math.Max(hasher.Iterations, PasswordHasher.MinimumIterations));
+            encryptedPrivateKey = AccountKey.ExportEncrypted(key, password, Math.Clamp(hasher.Iterations, AccountKey.MinIterations, AccountKey.MaxIterations));
         }
 
         var account = new Account

@@ -111,6 +111,22 @@ public sealed class AccountKeyTests
         Assert.Throws<ArgumentOutOfRangeException>(() => AccountKey.ExportEncrypted(key, "pw", 99_999));
     }
 
+    // The pkcs8 fuzz target's domain: the iteration count comes from the downloaded key file.
+    // Without the bound this import ran for hours (PBKDF2 over 2^31 - 1 rounds).
+    [Fact(Timeout = 20_000)]
+    public async Task A_key_asking_for_more_than_the_most_iterations_is_refused_at_once()
+    {
+        var huge = WithIterations(Account.Base64("encrypted_private_key_pkcs8_b64"), int.MaxValue);
+        Assert.False(await Task.Run(() => AccountKey.TryImportEncrypted(huge, Account.Text("password"), out _)));
+    }
+
+    [Fact]
+    public void Keys_are_exported_with_at_most_the_most_iterations()
+    {
+        using var key = AccountKey.Generate();
+        Assert.Throws<ArgumentOutOfRangeException>(() => AccountKey.ExportEncrypted(key, "pw", AccountKey.MaxIterations + 1));
+    }
+
     [Fact]
     public void Garbage_is_refused_without_throwing()
     {
@@ -134,11 +150,120 @@ public sealed class AccountKeyTests
         Assert.Throws<CryptographicException>(() => AccountKey.ImportPrivateKey([.. key.ExportPkcs8PrivateKey(), 0]));
     }
 
+    // Found by AFL++ (pkcs8 target): an EC PrivateKeyInfo naming a curve the platform does not
+    // know (1.2.840.5693.3.1.7, P-256's OID mutated) made the import throw
+    // PlatformNotSupportedException. The first 138 bytes of the crashing input (the rest was
+    // trailing bytes the import never reached).
+    private const string UnknownCurveKeyHex =
+        "308187020100301306072a8648ce3d020106082a8648ac3d030107046d306b0201010420d8fcfb2be0804b42af3e3010"
+        + "8df4c41ab366e540e40ee38ef7a3a2c7631c60dfa1440342000483808e4091c077ec098c30020100300d06092a864886"
+        + "f70d0101010500048204a8308204a40201000282010100d764083a2fbb838c269a58901949715996c355";
+
+    [Fact]
+    public void A_server_key_on_a_curve_the_platform_lacks_throws_a_cryptographic_exception()
+    {
+        var exception = Record.Exception(() => AccountKey.ImportPrivateKey(Convert.FromHexString(UnknownCurveKeyHex)));
+        Assert.IsType<CryptographicException>(exception);
+    }
+
+    [Fact]
+    public void An_account_key_on_a_curve_the_platform_lacks_is_refused()
+    {
+        var encrypted = Encrypt(Convert.FromHexString(UnknownCurveKeyHex), "pw");
+        Assert.False(AccountKey.TryImportEncrypted(encrypted, "pw", out _));
+    }
+
     [Fact]
     public void Unsupported_keys_are_refused()
     {
         using var dh = ECDiffieHellman.Create();
         Assert.Throws<ArgumentException>(() => AccountKey.ExportPublicKey(dh));
         Assert.Throws<ArgumentException>(() => AccountKey.ExportEncrypted(dh, "pw"));
+    }
+    // The same EncryptedPrivateKeyInfo with another PBKDF2 iteration count (RFC 8018 A.2).
+    private static byte[] WithIterations(byte[] encryptedPkcs8, int iterations)
+    {
+        var info = new AsnReader(encryptedPkcs8, AsnEncodingRules.DER).ReadSequence();
+        var algorithm = info.ReadSequence();
+        var pbes2Oid = algorithm.ReadObjectIdentifier();
+        var pbes2 = algorithm.ReadSequence();
+        var derivation = pbes2.ReadSequence();
+        var pbkdf2Oid = derivation.ReadObjectIdentifier();
+        var parameters = derivation.ReadSequence();
+        var salt = parameters.ReadOctetString();
+        parameters.ReadInteger();
+        var prf = parameters.ReadEncodedValue();
+        var encryption = pbes2.ReadEncodedValue();
+        var data = info.ReadOctetString();
+
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            using (writer.PushSequence())
+            {
+                writer.WriteObjectIdentifier(pbes2Oid);
+                using (writer.PushSequence())
+                {
+                    using (writer.PushSequence())
+                    {
+                        writer.WriteObjectIdentifier(pbkdf2Oid);
+                        using (writer.PushSequence())
+                        {
+                            writer.WriteOctetString(salt);
+                            writer.WriteInteger(iterations);
+                            writer.WriteEncodedValue(prf.Span);
+                        }
+                    }
+                    writer.WriteEncodedValue(encryption.Span);
+                }
+            }
+            writer.WriteOctetString(data);
+        }
+        return writer.Encode();
+    }
+    // A PrivateKeyInfo encrypted as AccountKey exports keys (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC),
+    // whatever it holds: the platform only encrypts keys it can load.
+    private static byte[] Encrypt(byte[] privateKeyInfo, string password)
+    {
+        var salt = new byte[16];
+        var iv = new byte[16];
+        const int Iterations = 1000;
+        var aesKey = Rfc2898DeriveBytes.Pbkdf2(password, salt, Iterations, HashAlgorithmName.SHA256, 32);
+        using var aes = Aes.Create();
+        aes.Key = aesKey;
+        var data = aes.EncryptCbc(privateKeyInfo, iv);
+
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            using (writer.PushSequence())
+            {
+                writer.WriteObjectIdentifier("1.2.840.113549.1.5.13"); // PBES2
+                using (writer.PushSequence())
+                {
+                    using (writer.PushSequence())
+                    {
+                        writer.WriteObjectIdentifier("1.2.840.113549.1.5.12"); // PBKDF2
+                        using (writer.PushSequence())
+                        {
+                            writer.WriteOctetString(salt);
+                            writer.WriteInteger(Iterations);
+                            using (writer.PushSequence())
+                            {
+                                writer.WriteObjectIdentifier("1.2.840.113549.2.9"); // HMAC-SHA256
+                                writer.WriteNull();
+                            }
+                        }
+                    }
+                    using (writer.PushSequence())
+                    {
+                        writer.WriteObjectIdentifier("2.16.840.1.101.3.4.1.42"); // AES-256-CBC
+                        writer.WriteOctetString(iv);
+                    }
+                }
+            }
+            writer.WriteOctetString(data);
+        }
+        return writer.Encode();
     }
 }

@@ -22,6 +22,40 @@ public sealed class MessageTests
         Assert.False(Deflate.TryInflate(compressed.AsSpan(0, length), new byte[data.Length - 1], out _));
     }
 
+    // Found by the inflate fuzz target's seeds: COMPRESSED with empty DATA threw ArgumentNullException.
+    [Fact]
+    public void Empty_data_does_not_inflate()
+    {
+        Assert.False(Deflate.TryInflate([], new byte[ProtocolConstants.MaxMessageSize], out var written));
+        Assert.Equal(0, written);
+    }
+
+    // Found while checking the inflate target's promise: every prefix of a stream inflated to
+    // what it held and returned true, so a message cut short was delivered as if whole.
+    [Fact]
+    public void A_stream_cut_short_does_not_inflate()
+    {
+        var data = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 500).Select(i => $"line {i};")));
+        var compressed = new byte[Deflate.MaxCompressedLength(data.Length)];
+        var length = Deflate.Compress(data, compressed);
+        var output = new byte[data.Length];
+        for (var cut = 1; cut < length; cut++)
+            Assert.False(Deflate.TryInflate(compressed.AsSpan(0, cut), output, out _), $"cut at {cut} of {length}");
+        Assert.True(Deflate.TryInflate(compressed.AsSpan(0, length), output, out var written));
+        Assert.Equal(data.Length, written);
+    }
+
+    // The sender's side of the same finding: an empty message compressed to no bytes at all.
+    [Fact]
+    public void An_empty_message_compresses_to_a_stream_that_inflates_to_nothing()
+    {
+        var compressed = new byte[Deflate.MaxCompressedLength(0)];
+        var length = Deflate.Compress([], compressed);
+        Assert.True(length > 0);
+        Assert.True(Deflate.TryInflate(compressed.AsSpan(0, length), new byte[16], out var written));
+        Assert.Equal(0, written);
+    }
+
     [Fact]
     public void Decompression_bomb_is_refused_at_the_cap()
     {
