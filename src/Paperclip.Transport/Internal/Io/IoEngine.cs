@@ -5,7 +5,9 @@ namespace Paperclip.Transport.Internal.Io;
 /// <summary>
 /// The process-wide set of I/O loops that every <see cref="PaperclipServer"/> and
 /// <see cref="PaperclipClient"/> shares: one loop per processor (at most 16), whatever the number
-/// of sockets or sessions. A socket is placed on one loop for its life, round robin.
+/// of sockets or sessions. A socket is placed on one loop for its life: the one holding the
+/// fewest sockets, so that a server and its client in one process (a test, a benchmark, a
+/// listen server) run on two threads, not one.
 /// </summary>
 internal sealed class IoEngine
 {
@@ -47,8 +49,19 @@ internal sealed class IoEngine
         }
     }
 
-    /// <summary>The loop for a new socket.</summary>
-    public IoLoop NextLoop() => _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
+    /// <summary>The loop for a new socket: the least loaded, the next in turn among equals.</summary>
+    public IoLoop NextLoop()
+    {
+        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length);
+        var best = _loops[start];
+        for (var i = 1; i < _loops.Length; i++)
+        {
+            var loop = _loops[(start + i) % _loops.Length];
+            if (loop.SocketCount < best.SocketCount)
+                best = loop;
+        }
+        return best;
+    }
 
     private static SocketEngine Resolve(SocketEngine requested)
     {

@@ -32,6 +32,17 @@ internal abstract partial class IoLoop
     /// <summary>Deadlines on the system clock of everything on this loop.</summary>
     public TimerQueue SystemTimers { get; } = new();
 
+    /// <summary>Sockets placed on this loop and not yet closed.</summary>
+    public int SocketCount => Volatile.Read(ref _sockets);
+
+    private int _sockets;
+
+    /// <summary>Counts a socket placed on this loop (until <see cref="Release"/>).</summary>
+    public void Reserve() => Interlocked.Increment(ref _sockets);
+
+    /// <summary>A socket of this loop closed.</summary>
+    public void Release() => Interlocked.Decrement(ref _sockets);
+
     /// <summary>True on this loop's own thread.</summary>
     public bool IsCurrent => t_current == this;
 

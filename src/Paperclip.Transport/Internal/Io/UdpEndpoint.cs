@@ -39,7 +39,6 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
         Clock = clock;
         MaxDatagramSize = settings.MaxDatagramSize;
         var engine = IoEngine.For(settings.SocketEngine);
-        Loop = engine.NextLoop();
         try
         {
             Socket = Open(bindTo, settings.SocketBufferSize);
@@ -48,6 +47,8 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
         {
             throw TooManyOpenFiles(e);
         }
+        Loop = engine.NextLoop();
+        Loop.Reserve();
         LocalEndPoint = (IPEndPoint)Socket.LocalEndPoint!;
         ReceiveAddress = new SocketAddress(Socket.AddressFamily);
         FileDescriptor = engine.Kind == SocketEngine.Epoll ? (int)Socket.SafeHandle.DangerousGetHandle() : -1;
@@ -151,7 +152,11 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
     /// <summary>Stops receiving and closes the socket. Waits for the loop unless called on it.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _state, 2) != 1)
+        var state = Interlocked.Exchange(ref _state, 2);
+        if (state == 2)
+            return;
+        Loop.Release();
+        if (state == 0)
         {
             Socket.Dispose();
             return;
