@@ -22,6 +22,10 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
     private readonly Action<object, ReadOnlySpan<byte>, PacketFlags> _raiseData;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HandshakeTimer _handshakeTimer;
+    private readonly byte[] _certificate;
+    private readonly AsymmetricAlgorithm _privateKey;
+    private readonly byte[] _serverPublicKey;
+    private readonly long _authRetransmitDelayMs;
     private UdpEndpoint? _endpoint;
     private ClientSession? _session;
     private SocketAddress? _server;
@@ -46,11 +50,6 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         _events = new EventQueue(options.EventDelivery);
         _raiseData = static (client, data, flags) => ((PaperclipClient)client).DataReceived?.Invoke(data, flags);
     }
-
-    private readonly byte[] _certificate;
-    private readonly AsymmetricAlgorithm _privateKey;
-    private readonly byte[] _serverPublicKey;
-    private readonly long _authRetransmitDelayMs;
 
     /// <summary>The server sent a message (on the receive thread, or from <see cref="Poll"/>).</summary>
     public event ClientDataHandler? DataReceived;

@@ -31,6 +31,13 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     private readonly Action<object, ReadOnlySpan<byte>, PacketFlags> _raiseData;
     private readonly Action<ServerHandshake, long> _onHandshakeTimer;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly IPEndPoint _listenEndPoint;
+    private readonly byte[] _certificate;
+    private readonly System.Security.Cryptography.AsymmetricAlgorithm _privateKey;
+    private readonly ICertificateValidator _validator;
+    private readonly Func<ClientIdentity, bool>? _admission;
+    private readonly int _maxClients;
+    private readonly int _maxPending;
     private UdpEndpoint? _endpoint;
 
     /// <summary>Creates a server; <see cref="Start"/> binds it.</summary>
@@ -56,14 +63,6 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         _raiseData = (connection, data, flags) => DataReceived?.Invoke((PaperclipConnection)connection, data, flags);
         _onHandshakeTimer = OnHandshakeTimer;
     }
-
-    private readonly IPEndPoint _listenEndPoint;
-    private readonly byte[] _certificate;
-    private readonly System.Security.Cryptography.AsymmetricAlgorithm _privateKey;
-    private readonly ICertificateValidator _validator;
-    private readonly Func<ClientIdentity, bool>? _admission;
-    private readonly int _maxClients;
-    private readonly int _maxPending;
 
     /// <summary>A client sent a message (on the receive thread, or from <see cref="Poll"/>).</summary>
     public event ServerDataHandler? DataReceived;

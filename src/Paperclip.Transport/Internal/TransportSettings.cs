@@ -21,7 +21,6 @@ internal sealed record TransportSettings
         InitialRetransmissionTimeoutMs = options.InitialRetransmissionTimeout.TotalMilliseconds;
         MaxRetransmissionTimeoutMs = options.MaxRetransmissionTimeout.TotalMilliseconds;
         EncryptionPolicy = options.EncryptionPolicy;
-        EventDelivery = options.EventDelivery;
         TimeProvider = options.TimeProvider;
         SocketBufferSize = options.SocketBufferSize;
         SocketEngine = options.SocketEngine;
@@ -40,7 +39,6 @@ internal sealed record TransportSettings
     public double InitialRetransmissionTimeoutMs { get; }
     public double MaxRetransmissionTimeoutMs { get; }
     public EncryptionPolicy EncryptionPolicy { get; }
-    public EventDelivery EventDelivery { get; }
     public TimeProvider TimeProvider { get; }
     public int SocketBufferSize { get; }
     public SocketEngine SocketEngine { get; }

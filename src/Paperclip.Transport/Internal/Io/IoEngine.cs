@@ -35,8 +35,6 @@ internal sealed class IoEngine
 
     public SocketEngine Kind { get; }
 
-    public int LoopCount => _loops.Length;
-
     /// <summary>The shared engine of the given kind, started on first use.</summary>
     public static IoEngine For(SocketEngine requested)
     {

@@ -90,10 +90,6 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
     /// <summary>The deadlines of this endpoint's sessions and handshakes (loop thread).</summary>
     public TimerQueue Timers { get; }
 
-    /// <summary>Datagrams that failed to send (the kernel refused them).</summary>
-    public long SendErrors => Interlocked.Read(ref _sendErrors);
-    private long _sendErrors;
-
     /// <summary>Starts receiving on the loop.</summary>
     public void Start()
     {
@@ -125,7 +121,6 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
         catch (SocketException e)
         {
             // UDP send errors are transient (buffer full, ICMP feedback); loss is what retransmission is for.
-            Interlocked.Increment(ref _sendErrors);
             LogSendFailed(_logger, e.SocketErrorCode);
         }
         catch (ObjectDisposedException)
