@@ -60,6 +60,9 @@ public sealed class ConnectionStatistics
     /// <summary>Drops for every reason.</summary>
     public long TotalDropped => _drops.Sum();
 
+    /// <summary>Set once the metrics moved these counters to their ended totals (under their lock).</summary>
+    internal bool CountedAsEnded { get; set; }
+
     internal void Drop(DropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
 
     internal void SetRoundTripTime(double milliseconds) => Volatile.Write(ref _smoothedRttTicks, (long)(milliseconds * TimeSpan.TicksPerMillisecond));

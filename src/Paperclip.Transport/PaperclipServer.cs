@@ -109,6 +109,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
             throw new InvalidOperationException("The server is already started.");
         _endpoint = new UdpEndpoint(_listenEndPoint, this, Settings, Clock, _logger);
         _endpoint.Start();
+        TransportMetrics.ServerStarted(this);
         LogStarted(_logger, _endpoint.LocalEndPoint);
     }
 
@@ -146,6 +147,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
                 _pending.Clear();
             }).ConfigureAwait(false);
             await _endpoint.DisposeAsync().ConfigureAwait(false);
+            TransportMetrics.ServerStopped(this);
         }
         _addressValidation.Dispose();
         _stopping.Dispose();
@@ -210,6 +212,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         Interlocked.Add(ref Statistics._bytesReceivedUnvalidated, datagram.Length);
         if (header.Version != ProtocolConstants.Version)
         {
+            TransportMetrics.HandshakeFailed(ConnectionError.VersionUnsupported);
             SendStateless(from, ErrorCode.Of(ConnectionError.VersionUnsupported), default);
             return;
         }
@@ -245,11 +248,15 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         if (_sessions.Count - replacing + _pending.Count >= _maxClients)
         {
             Interlocked.Increment(ref Statistics._handshakesFailed);
+            TransportMetrics.HandshakeFailed(ConnectionError.NoSpace);
             SendStateless(from, ErrorCode.Of(ConnectionError.NoSpace), default);
             return;
         }
         if (_pending.Count >= _maxPending)
+        {
+            TransportMetrics.PendingLimitDropped();
             return;
+        }
 
         var remote = from.Copy();
         var handshake = new ServerHandshake(remote, datagram.ToArray(), header.Certificate, header.Key, header.Signature, header.Sequence, now,
@@ -331,6 +338,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     private void FailHandshake(ServerHandshake handshake, ConnectionError error, string reason)
     {
         Interlocked.Increment(ref Statistics._handshakesFailed);
+        TransportMetrics.HandshakeFailed(error);
         LogHandshakeRefused(_logger, handshake.RemoteEndPoint, error, reason);
         if (_pending.TryRemove(new KeyValuePair<SocketAddress, ServerHandshake>(handshake.Remote, handshake)))
         {
@@ -365,6 +373,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         _sessionList.Add(session);
         _sessions[handshake.Remote] = session;
         Interlocked.Increment(ref Statistics._handshakesCompleted);
+        TransportMetrics.HandshakeCompleted();
         LogClientJoined(_logger, session.Connection.Username, session.Connection.AccountId, session.RemoteEndPoint);
         _events.Other(() => ClientJoined?.Invoke(this, new ClientJoinedEventArgs(session.Connection)));
     }
@@ -391,6 +400,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
             {
                 handshake.IsOver = true;
                 Interlocked.Increment(ref Statistics._handshakesFailed);
+                TransportMetrics.HandshakeTimedOut();
                 handshake.Dispose();
             }
             return;
@@ -417,6 +427,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 
     internal void OnSessionClosed(ServerSession session, DisconnectReason reason, string? text)
     {
+        TransportMetrics.SessionClosed(session.Statistics);
         _sessions.TryRemove(new KeyValuePair<SocketAddress, ServerSession>(session.Remote, session));
         _sessionList.Remove(session);
         LogClientLeft(_logger, session.Connection.Username, session.Connection.AccountId, reason);

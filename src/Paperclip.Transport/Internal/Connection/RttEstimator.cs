@@ -16,6 +16,7 @@ internal sealed class RttEstimator(double initialTimeoutMs, double maxTimeoutMs)
     /// <summary>Adds a sample from a message acknowledged without having been retransmitted (Karn).</summary>
     public void Add(double sampleMs)
     {
+        TransportMetrics.RecordRtt(sampleMs);
         if (!_sampled)
         {
             _sampled = true;
