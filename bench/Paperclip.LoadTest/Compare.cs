@@ -7,7 +7,7 @@ namespace Paperclip.LoadTest;
 /// </summary>
 internal static class Compare
 {
-    private static readonly ImplSpec[] All =
+    private static readonly ImplSpec[] Standard =
     [
         new(ImplKind.Paperclip, true),
         new(ImplKind.Paperclip, false),
@@ -15,8 +15,10 @@ internal static class Compare
         new(ImplKind.Raw, false),
     ];
 
-    public static async Task<List<Result>> RunAsync(bool quick, int repeat, CancellationToken cancellationToken)
+    // metrics: adds paperclip+metrics, paperclip while this process exports the transport meter.
+    public static async Task<List<Result>> RunAsync(bool quick, int repeat, bool metrics, CancellationToken cancellationToken)
     {
+        ImplSpec[] all = metrics ? [Standard[0], new(ImplKind.Paperclip, true, Metrics: true), .. Standard[1..]] : Standard;
         var seconds = quick ? 2.0 : 5.0;
         var warmup = quick ? 0.5 : 1.0;
         var cases = new List<(string Name, bool Reliable, Func<ImplSpec, Task<Result>> Run)>();
@@ -38,7 +40,7 @@ internal static class Compare
         var results = new List<Result>();
         foreach (var (name, reliable, run) in cases)
         {
-            var impls = All.Where(i => (!reliable || i.SupportsReliable) && (name.StartsWith("throughput", StringComparison.Ordinal) || i.Kind != ImplKind.Paperclip || i.Encrypted)).ToArray();
+            var impls = all.Where(i => (!reliable || i.SupportsReliable) && (name.StartsWith("throughput", StringComparison.Ordinal) || i.Kind != ImplKind.Paperclip || i.Encrypted)).ToArray();
             var runs = impls.ToDictionary(i => i.Name, _ => new List<Result>());
             for (var r = 0; r < repeat; r++)
             {
@@ -48,7 +50,7 @@ internal static class Compare
                     Result result;
                     try
                     {
-                        result = await run(spec).ConfigureAwait(false);
+                        result = await MetricsExport.AroundAsync(spec, () => run(spec)).ConfigureAwait(false);
                     }
                     catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
                     {

@@ -12,11 +12,15 @@ internal enum ImplKind
     Raw,
 }
 
-/// <summary>Which transport, and for Paperclip whether it seals every packet (the default policy) or none.</summary>
-internal sealed record ImplSpec(ImplKind Kind, bool Encrypted)
+/// <summary>
+/// Which transport, and for Paperclip whether it seals every packet (the default policy) or none,
+/// and whether this process exports the transport's metrics meanwhile (<see cref="MetricsExport"/>).
+/// </summary>
+internal sealed record ImplSpec(ImplKind Kind, bool Encrypted, bool Metrics = false)
 {
     public string Name => Kind switch
     {
+        ImplKind.Paperclip when Metrics => "paperclip+metrics",
         ImplKind.Paperclip => Encrypted ? "paperclip" : "paperclip-plain",
         ImplKind.LiteNetLib => "litenetlib",
         _ => "raw",
@@ -27,10 +31,11 @@ internal sealed record ImplSpec(ImplKind Kind, bool Encrypted)
     public static ImplSpec Parse(string name) => name switch
     {
         "paperclip" => new(ImplKind.Paperclip, true),
+        "paperclip+metrics" => new(ImplKind.Paperclip, true, Metrics: true),
         "paperclip-plain" => new(ImplKind.Paperclip, false),
         "litenetlib" => new(ImplKind.LiteNetLib, false),
         "raw" => new(ImplKind.Raw, false),
-        _ => throw new ArgumentException($"Unknown --impl {name} (paperclip, paperclip-plain, litenetlib, raw)."),
+        _ => throw new ArgumentException($"Unknown --impl {name} (paperclip, paperclip+metrics, paperclip-plain, litenetlib, raw)."),
     };
 }
 

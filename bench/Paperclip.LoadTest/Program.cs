@@ -13,9 +13,12 @@ const string Usage = """
       handshakes  --impl I [--count 2000] [--parallelism 8] [--max-seconds 60]
       density     --servers N [--impl I] [--clients-per-server 0] [--rate 20] [--size 32] [--reliable] [--seconds 10] [--warmup 2]
                   [--parallelism 8] [--compare-single]
-      compare     [--quick] [--repeat N]      every scenario for every implementation, one table with ratios (density: not with --quick)
+      compare     [--quick] [--repeat N] [--metrics]
+                  every scenario for every implementation, one table with ratios (density: not with --quick);
+                  --metrics adds paperclip+metrics: paperclip while this process exports the Paperclip.Transport
+                  meter through OpenTelemetry's Prometheus exporter, scraped once a second
 
-      --impl paperclip | paperclip-plain | litenetlib | raw | all      (paperclip = encrypted, the default policy)
+      --impl paperclip | paperclip+metrics | paperclip-plain | litenetlib | raw | all      (paperclip = encrypted, the default policy)
       --json PATH       writes {"results":[…]} with every measured figure
       --alloc-profile   (throughput, ccu) prints the types allocated in the window, from GC AllocationTick samples
 
@@ -62,9 +65,10 @@ try
         {
             var quick = options.Flag("quick");
             var repeat = options.Int("repeat", quick ? 1 : 3);
+            var metrics = options.Flag("metrics");
             options.RejectUnknown();
             var started = DateTime.UtcNow;
-            results = await Compare.RunAsync(quick, repeat, cancel.Token).ConfigureAwait(false);
+            results = await Compare.RunAsync(quick, repeat, metrics, cancel.Token).ConfigureAwait(false);
             Console.WriteLine();
             Console.WriteLine(Report.Machine());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"compare{(quick ? " --quick" : "")}, {repeat} repetition(s), {(DateTime.UtcNow - started).TotalSeconds:0} s"));
@@ -78,7 +82,7 @@ try
                 options.String("window") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : null, options.Flag("alloc-profile"));
             options.RejectUnknown();
             foreach (var spec in impls)
-                results.Add(Print(await Throughput.RunAsync(spec, settings, cancel.Token).ConfigureAwait(false)));
+                results.Add(Print(await MetricsExport.AroundAsync(spec, () => Throughput.RunAsync(spec, settings, cancel.Token)).ConfigureAwait(false)));
             break;
         }
         case "ccu":
@@ -87,7 +91,7 @@ try
             var settings = new CcuSettings(options.Int("clients", 200), options.Int("rate", 20), options.Int("size", 32), options.Flag("reliable"), options.Double("seconds", 10), options.Double("warmup", 1), options.Flag("alloc-profile"));
             options.RejectUnknown();
             foreach (var spec in impls)
-                results.Add(Print(await Ccu.RunAsync(spec, settings, cancel.Token).ConfigureAwait(false)));
+                results.Add(Print(await MetricsExport.AroundAsync(spec, () => Ccu.RunAsync(spec, settings, cancel.Token)).ConfigureAwait(false)));
             break;
         }
         case "density":
@@ -109,7 +113,7 @@ try
             var settings = new HandshakeSettings(options.Int("count", 2000), options.Int("parallelism", 8), options.Double("max-seconds", 60));
             options.RejectUnknown();
             foreach (var spec in impls)
-                results.Add(Print(await Handshakes.RunAsync(spec, settings, cancel.Token).ConfigureAwait(false)));
+                results.Add(Print(await MetricsExport.AroundAsync(spec, () => Handshakes.RunAsync(spec, settings, cancel.Token)).ConfigureAwait(false)));
             break;
         }
         default:
