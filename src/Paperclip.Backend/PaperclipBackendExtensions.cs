@@ -12,6 +12,7 @@ using Paperclip.Backend.Endpoints;
 using Paperclip.Backend.Http;
 using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.OpenApi;
+using Paperclip.Backend.Operations;
 using Paperclip.Backend.Security;
 
 namespace Paperclip.Backend;
@@ -73,7 +74,8 @@ public static class PaperclipBackendExtensions
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<PaperclipOptions>>((kestrel, paperclip) => kestrel.Limits.MaxRequestBodySize = paperclip.Value.MaxRequestBodyBytes);
         services.AddPaperclipOpenApi();
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name, tags: [OperationsExtensions.ReadyTag]);
+        builder.AddPaperclipOperations();
         return builder;
     }
 
@@ -92,6 +94,7 @@ public static class PaperclipBackendExtensions
         app.MapGamesEndpoints();
         app.MapLobbyEndpoints();
         app.MapHealthEndpoints();
+        app.MapPaperclipOperations();
         var options = app.Services.GetRequiredService<IOptions<PaperclipOptions>>().Value;
         app.MapPaperclipOpenApi(options.ApiReference ?? app.Environment.IsDevelopment());
         return app;

@@ -34,6 +34,13 @@ public sealed class PaperclipOptions
     /// <summary>Lobby settings.</summary>
     public LobbyOptions Lobbies { get; set; } = new();
 
+    /// <summary>
+    /// User names (case-insensitive) that may use the operator's console, besides the accounts
+    /// granted it with <c>Paperclip.Server admin grant</c>. Empty by default: nobody is an admin
+    /// until an operator says so.
+    /// </summary>
+    public IList<string> Admins { get; } = [];
+
     /// <summary>The data directory, resolved to a full path.</summary>
     public string ResolvedDataDirectory =>
         Path.GetFullPath(string.IsNullOrWhiteSpace(DataDirectory) ? Directory.GetCurrentDirectory() : DataDirectory);

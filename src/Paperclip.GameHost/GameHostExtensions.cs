@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Paperclip.Backend.Lobbies;
+using Paperclip.Backend.Operations;
 using Paperclip.Games;
 using Paperclip.Games.RockPaperScissors;
 
@@ -24,6 +25,8 @@ public static class GameHostExtensions
         services.TryAddSingleton<LobbyGameServerHost>();
         services.Replace(ServiceDescriptor.Singleton<ILobbyServerHost>(sp => sp.GetRequiredService<LobbyGameServerHost>()));
         services.AddHostedService(sp => sp.GetRequiredService<LobbyGameServerHost>());
+        services.TryAddSingleton<ILobbyConsole>(sp => sp.GetRequiredService<LobbyGameServerHost>());
+        services.AddHealthChecks().AddCheck<GameHostingHealthCheck>("game-hosting", tags: [OperationsExtensions.ReadyTag]);
         return builder;
     }
 }

@@ -13,6 +13,9 @@ internal sealed class GamePlayer(PaperclipConnection connection) : IGamePlayer
 
     public string Username => Connection.Username;
 
+    /// <summary>When the player's handshake completed.</summary>
+    public DateTimeOffset JoinedAt { get; init; }
+
     public void Send(ReadOnlySpan<byte> message)
     {
         if (Connection.IsConnected)

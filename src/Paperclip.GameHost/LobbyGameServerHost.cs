@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -35,11 +36,12 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     private readonly ILogger _logger;
     private readonly IPAddress _bindAddress;
     private ILobbyRegistry? _registry;
+    private volatile bool _started;
     private volatile bool _stopping;
 
     /// <summary>Creates the host; lobbies start as the registry creates them.</summary>
     public LobbyGameServerHost(IEnumerable<IGame> games, IServiceProvider services, ServerKeyService serverKey,
-        DatabaseCertificateValidator validator, TimeProvider time, IOptions<BackendOptions> options, ILoggerFactory loggers)
+        DatabaseCertificateValidator validator, TimeProvider time, IOptions<BackendOptions> options, ILoggerFactory loggers, IMeterFactory meters)
     {
         ArgumentNullException.ThrowIfNull(options);
         _games = games.ToDictionary(g => g.Id);
@@ -51,6 +53,7 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         _logger = loggers.CreateLogger<LobbyGameServerHost>();
         // Lobbies listen where they are reached: the public host when it is an address, else everywhere.
         _bindAddress = IPAddress.TryParse(options.Value.Lobbies.PublicHost, out var address) ? address : IPAddress.IPv6Any;
+        CreateInstruments(meters);
     }
 
     // The registry depends on this host, and this host reports members to the registry: resolved
@@ -118,7 +121,11 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         }
     }
 
-    Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    Task IHostedService.StartAsync(CancellationToken cancellationToken)
+    {
+        _started = true;
+        return Task.CompletedTask;
+    }
 
     async Task IHostedService.StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
 
@@ -131,7 +138,8 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     }
 
     private bool CanJoin(long lobbyId, long accountId) =>
-        Registry.GetLobby(lobbyId) is { } lobby
+        !(_lobbies.TryGetValue(lobbyId, out var running) && running.RemovedAccounts.ContainsKey(accountId))
+        && Registry.GetLobby(lobbyId) is { } lobby
         && (lobby.Reservations.Contains(accountId) || lobby.Members.Contains(accountId) || lobby.HasSpace);
 
     private void OnJoined(long lobbyId, RunningLobby running, PaperclipConnection connection)
@@ -143,7 +151,7 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
             connection.Disconnect();
             return;
         }
-        var player = new GamePlayer(connection);
+        var player = new GamePlayer(connection) { JoinedAt = _time.GetUtcNow() };
         running.Players[connection] = player;
         running.Session.PlayerJoined(player);
     }
@@ -172,6 +180,9 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         public IGameSession Session { get; } = session;
 
         public ConcurrentDictionary<PaperclipConnection, GamePlayer> Players { get; } = new();
+
+        /// <summary>Accounts an operator removed: refused if they come back.</summary>
+        public ConcurrentDictionary<long, bool> RemovedAccounts { get; } = new();
 
         public async ValueTask DisposeAsync()
         {

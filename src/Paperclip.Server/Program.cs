@@ -11,7 +11,10 @@ AppDomain.CurrentDomain.UnhandledException += (_, e) =>
         Environment.Exit(1);
     }
 };
-ServerApplication.Build(args).Run();
+if (args is ["admin", .. var adminArgs])
+    return await AdminCommand.RunAsync(adminArgs, Console.Out, Console.Error);
+await ServerApplication.Build(args).RunAsync();
+return 0;
 
 /// <summary>The server's entry point (public for WebApplicationFactory).</summary>
 public partial class Program;

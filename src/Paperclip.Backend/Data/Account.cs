@@ -27,6 +27,12 @@ public sealed class Account
     /// <summary>The account's private key, PKCS#8 EncryptedPrivateKeyInfo DER encrypted with the password.</summary>
     public required byte[] EncryptedPrivateKey { get; set; }
 
+    /// <summary>
+    /// True when the account may use the operator's console (granted with
+    /// <c>Paperclip.Server admin grant USERNAME</c>; <c>Paperclip:Admins</c> grants it by configuration).
+    /// </summary>
+    public bool IsAdmin { get; set; }
+
     /// <summary>When the account was created (UTC).</summary>
     public DateTimeOffset CreatedAt { get; set; }
 }

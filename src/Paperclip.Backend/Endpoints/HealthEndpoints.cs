@@ -26,7 +26,7 @@ public static class HealthEndpoints
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> CheckAsync(HealthCheckService health, HttpContext context)
     {
-        var report = await health.CheckHealthAsync(context.RequestAborted).ConfigureAwait(false);
+        var report = await health.CheckHealthAsync(r => r.Name == DatabaseHealthCheck.Name, context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers.CacheControl = "no-store";
         return report.Status == HealthStatus.Healthy
             ? TypedResults.Text("Healthy")
@@ -37,6 +37,9 @@ public static class HealthEndpoints
 /// <summary>Healthy when the database answers.</summary>
 public sealed class DatabaseHealthCheck(PaperclipDbContext db) : IHealthCheck
 {
+    /// <summary>The check's registered name.</summary>
+    public const string Name = "database";
+
     /// <inheritdoc />
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

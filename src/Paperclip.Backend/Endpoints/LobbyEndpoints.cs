@@ -9,6 +9,7 @@ using Paperclip.Backend.Data;
 using Paperclip.Backend.Http;
 using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.OpenApi;
+using Paperclip.Backend.Operations;
 using Paperclip.Backend.Security;
 
 namespace Paperclip.Backend.Endpoints;
@@ -135,7 +136,7 @@ public static class LobbyEndpoints
     }
 
     private static async Task<Results<Ok<LobbyResponse>, Created<LobbyResponse>, ProblemHttpResult>> MatchmakeAsync(
-        HttpContext context, ClaimsPrincipal user, PaperclipDbContext db, ILobbyRegistry registry)
+        HttpContext context, ClaimsPrincipal user, PaperclipDbContext db, ILobbyRegistry registry, BackendMetrics metrics)
     {
         var (game, problem) = await ReadGameAsync(context, db).ConfigureAwait(false);
         if (problem is not null)
@@ -146,11 +147,13 @@ public static class LobbyEndpoints
         try
         {
             var assignment = await registry.MatchmakeAsync(game!, user.GetAccountId(), context.RequestAborted).ConfigureAwait(false);
+            metrics.Matchmake(assignment.Created);
             var body = LobbyResponse.From(assignment.Lobby);
             return assignment.Created ? TypedResults.Created((string?)null, body) : TypedResults.Ok(body);
         }
         catch (LobbyCapacityException ex)
         {
+            metrics.Matchmake(created: null);
             return Problems.Unavailable(ex.Message);
         }
     }

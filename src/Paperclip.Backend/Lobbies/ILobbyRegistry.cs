@@ -47,6 +47,10 @@ public interface ILobbyRegistry
     /// <summary>A game server reports that an account disconnected or timed out.</summary>
     void MemberLeft(long lobbyId, long accountId);
 
+    /// <summary>Removes a lobby now (an operator closed it): its game server stops and tells its players SERVER_DISCONNECT, its port is freed.</summary>
+    /// <returns>The removed lobby, or null when there is none with that id.</returns>
+    ValueTask<LobbySnapshot?> RemoveAsync(long lobbyId, CancellationToken cancellationToken = default);
+
     /// <summary>Removes the lobbies that have had no members for the prune time, stops their game servers and frees their ports.</summary>
     /// <returns>The removed lobbies.</returns>
     ValueTask<IReadOnlyList<LobbySnapshot>> PruneAsync(CancellationToken cancellationToken = default);

@@ -162,6 +162,25 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
     }
 
     /// <inheritdoc />
+    public async ValueTask<LobbySnapshot?> RemoveAsync(long lobbyId, CancellationToken cancellationToken = default)
+    {
+        LobbySnapshot removed;
+        lock (_lock)
+        {
+            if (!_lobbies.TryGetValue(lobbyId, out var lobby))
+            {
+                return null;
+            }
+
+            removed = lobby.Snapshot(_time.GetUtcNow());
+            RemoveLocked(lobby);
+        }
+
+        await _host.StopAsync(lobbyId, cancellationToken).ConfigureAwait(false);
+        return removed;
+    }
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<LobbySnapshot>> PruneAsync(CancellationToken cancellationToken = default)
     {
         List<LobbySnapshot> removed = [];

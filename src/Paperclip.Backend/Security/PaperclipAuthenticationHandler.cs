@@ -21,7 +21,8 @@ public sealed partial class PaperclipAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    TokenService tokens)
+    TokenService tokens,
+    Operations.BackendMetrics metrics)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     /// <summary>The scheme name.</summary>
@@ -73,6 +74,7 @@ public sealed partial class PaperclipAuthenticationHandler(
         var accounts = Context.RequestServices.GetRequiredService<AccountService>();
         var address = Context.Connection.RemoteIpAddress?.ToString();
         var result = await accounts.LoginAsync(user, password, address, Context.RequestAborted).ConfigureAwait(false);
+        metrics.Login(result.Status);
         switch (result.Status)
         {
             case LoginStatus.Success:

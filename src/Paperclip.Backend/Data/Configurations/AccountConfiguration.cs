@@ -25,5 +25,6 @@ public sealed class AccountConfiguration : IEntityTypeConfiguration<Account>
         builder.Property(a => a.PublicKey).HasColumnName("public_key").IsRequired();
         builder.Property(a => a.EncryptedPrivateKey).HasColumnName("encrypted_private_key").IsRequired();
         builder.Property(a => a.CreatedAt).HasColumnName("created_at");
+        builder.Property(a => a.IsAdmin).HasColumnName("is_admin");
     }
 }

@@ -40,6 +40,10 @@ namespace Paperclip.Backend.Data.Migrations.Postgres
                         .HasColumnType("bytea")
                         .HasColumnName("encrypted_private_key");
 
+                    b.Property<bool>("IsAdmin")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_admin");
+
                     b.Property<string>("NormalizedUsername")
                         .IsRequired()
                         .HasMaxLength(32)

@@ -33,6 +33,10 @@ namespace Paperclip.Backend.Data.Migrations.Sqlite
                         .HasColumnType("BLOB")
                         .HasColumnName("encrypted_private_key");
 
+                    b.Property<bool>("IsAdmin")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_admin");
+
                     b.Property<string>("NormalizedUsername")
                         .IsRequired()
                         .HasMaxLength(32)
