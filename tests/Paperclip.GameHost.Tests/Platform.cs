@@ -87,6 +87,8 @@ public sealed class Player(HttpClient http, string username, string password) : 
 
     public string Username { get; } = username;
 
+    public string Password { get; } = password;
+
     public PaperclipClient? Game { get; private set; }
 
     public BlockingCollection<RoundResult> Results { get; } = [];
@@ -108,7 +110,7 @@ public sealed class Player(HttpClient http, string username, string password) : 
     public async Task JoinAsync(JsonElement lobby)
     {
         var keyAnswer = await GetAsync("/auth/key");
-        Assert.True(AccountKey.TryImportEncrypted(Convert.FromBase64String(keyAnswer.GetProperty("key").GetString()!), password, out var key));
+        Assert.True(AccountKey.TryImportEncrypted(Convert.FromBase64String(keyAnswer.GetProperty("key").GetString()!), Password, out var key));
         var accountId = keyAnswer.GetProperty("account-id").GetInt64();
         var serverKey = Convert.FromBase64String((await GetAsync("/auth/server-key")).GetProperty("key").GetString()!);
         var address = lobby.GetProperty("lobby-addr");

@@ -94,6 +94,7 @@ function signOut(message = '') {
   clearTimeout(timer);
   previous = null;
   for (const chart of Object.values(charts)) chart.values = [];
+  $('lobbies').replaceChildren();
   $('main').hidden = true;
   $('whoami').hidden = true;
   $('login').hidden = false;
@@ -168,46 +169,99 @@ function bytes(n) {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+// Lobbies are updated in place, keyed by lobby and account id: a refresh never replaces a
+// button under the operator's pointer, only the text that changed.
 function renderLobbies(lobbies) {
   $('lobby-count').textContent = `(${lobbies.length})`;
   $('no-lobbies').hidden = lobbies.length > 0;
   const list = $('lobbies');
-  list.replaceChildren(...lobbies.map(renderLobby));
+  const seen = new Set();
+  for (const lobby of lobbies) {
+    const id = String(lobby['lobby-id']);
+    seen.add(id);
+    let card = list.querySelector(`article.lobby[data-lobby-id="${id}"]`);
+    if (!card) {
+      card = newLobbyCard(id);
+      list.append(card);
+    }
+    updateLobbyCard(card, lobby);
+  }
+  for (const card of [...list.children]) {
+    if (!seen.has(card.dataset.lobbyId)) card.remove();
+  }
 }
 
-function renderLobby(lobby) {
-  const close = element('button', { type: 'button', className: 'danger', 'data-action': 'close' }, 'Close lobby');
-  close.addEventListener('click', () => act(`/console/api/lobbies/${lobby['lobby-id']}/close`, `Lobby ${lobby['lobby-id']} closed.`));
+function newLobbyCard(id) {
+  const field = (name, className = '') => element('span', { 'data-field': name, className });
   const head = element('div', { className: 'lobby-head' },
-    element('span', { className: 'title' }, `Lobby ${lobby['lobby-id']}`),
-    element('span', { className: 'game' }, lobby.game),
-    element('span', { className: `state state-${lobby.state}`, 'data-field': 'state' }, lobby.state),
-    element('span', { 'data-field': 'address' }, `${lobby.host}:${lobby.port}`),
-    element('span', { 'data-field': 'occupancy' }, `${lobby.members.length}/${lobby.size} members`),
-    lobby.reservations.length ? element('span', {}, `reserved: ${lobby.reservations.join(', ')}`) : '',
-    element('span', { className: 'muted' }, `created ${new Date(lobby['created-at']).toLocaleString()}`),
-    close);
-  const rows = lobby.members.map((member) => {
-    const s = member.session;
-    const remove = element('button', { type: 'button', className: 'danger', 'data-action': 'remove' }, 'Remove');
-    remove.addEventListener('click', () => act(`/console/api/lobbies/${lobby['lobby-id']}/players/${member['account-id']}/remove`, `${member.username} removed from lobby ${lobby['lobby-id']}.`));
-    return element('tr', { className: 'member', 'data-account-id': member['account-id'] },
-      element('td', { 'data-field': 'username' }, member.username),
-      element('td', { className: 'number', 'data-field': 'rtt' }, s ? `${s['rtt-ms'].toFixed(1)} ms` : '–'),
-      element('td', { className: 'number', 'data-field': 'loss' }, s ? `${s['loss-percent'].toFixed(1)} %` : '–'),
-      element('td', { className: 'number' }, s ? bytes(s['bytes-received']) : '–'),
-      element('td', { className: 'number' }, s ? bytes(s['bytes-sent']) : '–'),
-      element('td', { className: 'number' }, s ? String(s.dropped) : '–'),
-      element('td', {}, s ? new Date(s['connected-since']).toLocaleTimeString() : '–'),
-      element('td', {}, s ? remove : ''));
-  });
+    element('span', { className: 'title' }, `Lobby ${id}`),
+    field('game', 'game'), field('state', 'state'), field('address'), field('occupancy'), field('reservations'), field('created', 'muted'),
+    element('button', { type: 'button', className: 'danger', 'data-action': 'close' }, 'Close lobby'));
   const table = element('table', {},
     element('thead', {}, element('tr', {},
       element('th', {}, 'Player'), element('th', { className: 'number' }, 'RTT'), element('th', { className: 'number' }, 'Loss'),
       element('th', { className: 'number' }, 'Received'), element('th', { className: 'number' }, 'Sent'),
       element('th', { className: 'number' }, 'Dropped'), element('th', {}, 'Connected since'), element('th', {}, ''))),
-    element('tbody', {}, ...rows));
-  return element('article', { className: 'lobby', 'data-lobby-id': lobby['lobby-id'] }, head, lobby.members.length ? table : element('p', { className: 'muted' }, 'No members connected.'));
+    element('tbody', {}));
+  return element('article', { className: 'lobby', 'data-lobby-id': id }, head, table, element('p', { className: 'muted empty' }, 'No members connected.'));
+}
+
+function setText(parent, selector, text) {
+  const node = parent.querySelector(selector);
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function updateLobbyCard(card, lobby) {
+  setText(card, '[data-field=game]', lobby.game);
+  setText(card, '[data-field=state]', lobby.state);
+  card.querySelector('[data-field=state]').className = `state state-${lobby.state}`;
+  setText(card, '[data-field=address]', `${lobby.host}:${lobby.port}`);
+  setText(card, '[data-field=occupancy]', `${lobby.members.length}/${lobby.size} members`);
+  setText(card, '[data-field=reservations]', lobby.reservations.length ? `reserved: ${lobby.reservations.join(', ')}` : '');
+  setText(card, '[data-field=created]', `created ${new Date(lobby['created-at']).toLocaleString()}`);
+  card.querySelector('table').hidden = lobby.members.length === 0;
+  card.querySelector('p.empty').hidden = lobby.members.length > 0;
+
+  const body = card.querySelector('tbody');
+  const seen = new Set();
+  for (const member of lobby.members) {
+    const id = String(member['account-id']);
+    seen.add(id);
+    let row = body.querySelector(`tr.member[data-account-id="${id}"]`);
+    if (!row) {
+      const cell = (name, className = '') => element('td', { 'data-field': name, className });
+      row = element('tr', { className: 'member', 'data-account-id': id },
+        cell('username'), cell('rtt', 'number'), cell('loss', 'number'), cell('received', 'number'), cell('sent', 'number'),
+        cell('dropped', 'number'), cell('since'), element('td', {}, element('button', { type: 'button', className: 'danger', 'data-action': 'remove' }, 'Remove')));
+      body.append(row);
+    }
+    const s = member.session;
+    setText(row, '[data-field=username]', member.username);
+    setText(row, '[data-field=rtt]', s ? `${s['rtt-ms'].toFixed(1)} ms` : '–');
+    setText(row, '[data-field=loss]', s ? `${s['loss-percent'].toFixed(1)} %` : '–');
+    setText(row, '[data-field=received]', s ? bytes(s['bytes-received']) : '–');
+    setText(row, '[data-field=sent]', s ? bytes(s['bytes-sent']) : '–');
+    setText(row, '[data-field=dropped]', s ? String(s.dropped) : '–');
+    setText(row, '[data-field=since]', s ? new Date(s['connected-since']).toLocaleTimeString() : '–');
+    row.querySelector('button[data-action=remove]').hidden = !s;
+  }
+  for (const row of [...body.children]) {
+    if (!seen.has(row.dataset.accountId)) row.remove();
+  }
+}
+
+// One listener for every button of every lobby, present or future.
+function onLobbyClick(event) {
+  const button = event.target.closest('button[data-action]');
+  if (!button) return;
+  const lobbyId = button.closest('article.lobby').dataset.lobbyId;
+  if (button.dataset.action === 'close') {
+    act(`/console/api/lobbies/${lobbyId}/close`, `Lobby ${lobbyId} closed.`);
+  } else {
+    const row = button.closest('tr.member');
+    const name = row.querySelector('[data-field=username]').textContent;
+    act(`/console/api/lobbies/${lobbyId}/players/${row.dataset.accountId}/remove`, `${name} removed from lobby ${lobbyId}.`);
+  }
 }
 
 async function act(path, done) {
@@ -223,5 +277,6 @@ async function act(path, done) {
 document.addEventListener('DOMContentLoaded', () => {
   $('login-form').addEventListener('submit', signIn);
   $('sign-out').addEventListener('click', () => signOut());
+  $('lobbies').addEventListener('click', onLobbyClick);
   if (token) start();
 });
