@@ -104,14 +104,14 @@ public sealed class ReassemblyBuffer : IDisposable
         PartialMessage partial;
         if (index < 0)
         {
-            partial = new PartialMessage(header.Sequence, typeAndFlags, header.FragmentCount, header.Checksum, nowMilliseconds);
+            partial = new PartialMessage(header.Sequence, typeAndFlags, header.FragmentCount, header.Checksum, Stream(header), nowMilliseconds);
             _partials.Add(partial);
             index = _partials.Count - 1;
         }
         else
         {
             partial = _partials[index];
-            if (partial.TypeAndFlags != typeAndFlags || partial.Count != header.FragmentCount || partial.Checksum != header.Checksum)
+            if (partial.TypeAndFlags != typeAndFlags || partial.Count != header.FragmentCount || partial.Checksum != header.Checksum || partial.Stream != Stream(header))
             {
                 RemoveAt(index);
                 return ReassemblyStatus.Discarded;
@@ -173,6 +173,10 @@ public sealed class ReassemblyBuffer : IDisposable
             RemoveAt(i);
     }
 
+    // A CHANNEL message's fragments also agree on LANE and CSEQ (§3.3 step 4); other types have neither.
+    private static int Stream(in PacketHeader header) =>
+        header.Type == PacketType.Channel ? (header.Lane << 16) | header.ChannelSequence : -1;
+
     private int IndexOf(ushort sequence)
     {
         for (var i = 0; i < _partials.Count; i++)
@@ -193,7 +197,7 @@ public sealed class ReassemblyBuffer : IDisposable
     }
 
     /// <summary>The fragments of one SEQ so far, appended in arrival order into one pooled array.</summary>
-    private sealed class PartialMessage(ushort sequence, byte typeAndFlags, byte count, uint checksum, long startedAt)
+    private sealed class PartialMessage(ushort sequence, byte typeAndFlags, byte count, uint checksum, int stream, long startedAt)
     {
         private readonly (int Offset, int Length)[] _slots = new (int, int)[count];
         private readonly ulong[] _present = new ulong[4];
@@ -204,6 +208,7 @@ public sealed class ReassemblyBuffer : IDisposable
         public byte TypeAndFlags { get; } = typeAndFlags;
         public byte Count { get; } = count;
         public uint Checksum { get; } = checksum;
+        public int Stream { get; } = stream;
         public long LastProgressAt { get; private set; } = startedAt;
         public int Bytes { get; private set; }
         public bool IsComplete => _received == Count;
