@@ -18,8 +18,9 @@ public enum ReassemblyStatus
 }
 
 /// <summary>
-/// Bytes of partial messages shared by many <see cref="ReassemblyBuffer"/>s, so that many peers
-/// together cannot hold more than a global cap. Thread-safe.
+/// Bytes shared by many sessions' buffers — partial messages (<see cref="ReassemblyBuffer"/>), or
+/// held out-of-order CHANNEL messages — so that many peers together cannot hold more than a
+/// global cap. Thread-safe.
 /// </summary>
 /// <param name="maxBytes">The cap across all buffers that use this budget.</param>
 public sealed class ReassemblyBudget(long maxBytes)
@@ -34,7 +35,8 @@ public sealed class ReassemblyBudget(long maxBytes)
 
     // Compare-and-swap, so that Used never reads above the cap, not even between a reservation
     // that does not fit and its undoing.
-    internal bool TryReserve(int bytes)
+    /// <summary>Takes <paramref name="bytes"/> from the budget; false, taking nothing, when they do not fit.</summary>
+    public bool TryReserve(int bytes)
     {
         var used = Interlocked.Read(ref _used);
         while (used + bytes <= MaxBytes)
@@ -47,7 +49,8 @@ public sealed class ReassemblyBudget(long maxBytes)
         return false;
     }
 
-    internal void Release(int bytes) => Interlocked.Add(ref _used, -bytes);
+    /// <summary>Gives back bytes taken with <see cref="TryReserve"/>.</summary>
+    public void Release(int bytes) => Interlocked.Add(ref _used, -bytes);
 }
 
 /// <summary>
