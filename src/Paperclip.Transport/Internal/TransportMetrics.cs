@@ -128,6 +128,7 @@ internal static class TransportMetrics
         DropReason.Decompression => "decompression",
         DropReason.Duplicate => "duplicate",
         DropReason.Reassembly => "reassembly",
+        DropReason.Refused => "refused",
         _ => reason.ToString(),
     };
 
