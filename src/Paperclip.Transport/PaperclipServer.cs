@@ -102,6 +102,9 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 
     internal Clock Clock { get; }
 
+    /// <summary>The sessions, without copying (for the metrics).</summary>
+    internal ServerSession[] SessionList => _sessionList.Items;
+
     internal TransportSettings Settings { get; }
 
     internal ILogger Logger => _logger;

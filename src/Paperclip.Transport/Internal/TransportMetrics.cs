@@ -18,7 +18,7 @@ internal static class TransportMetrics
 
     private static readonly Meter s_meter = new(MeterName);
     private static readonly Lock s_lock = new();
-    private static readonly List<PaperclipServer> s_servers = [];
+    private static readonly HashSet<PaperclipServer> s_servers = [];
     private static readonly DropReason[] s_dropReasons = Enum.GetValues<DropReason>();
     private static readonly Totals s_ended = new();
     private static long s_pendingLimitDrops;
@@ -142,10 +142,10 @@ internal static class TransportMetrics
             foreach (var server in s_servers)
             {
                 totals.AddServer(server.Statistics);
-                foreach (var connection in server.Connections)
+                foreach (var session in server.SessionList)
                 {
-                    if (!connection.Statistics.CountedAsEnded)
-                        totals.AddSession(connection.Statistics);
+                    if (!session.Statistics.CountedAsEnded)
+                        totals.AddSession(session.Statistics);
                 }
             }
         }
