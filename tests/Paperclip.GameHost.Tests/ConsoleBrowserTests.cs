@@ -37,6 +37,7 @@ public sealed class ConsoleBrowserTests
         Assert.All(card.FindElements(By.CssSelector("td[data-field=rtt]")), rtt => Assert.EndsWith(" ms", rtt.Text, StringComparison.Ordinal));
 
         // The players send (moves the game refuses as malformed: each is still a message); the chart follows.
+        browser.Driver.ExecuteScript("window.notReloaded = true;");
         using (var sending = new CancellationTokenSource())
         {
             var traffic = Task.Run(async () =>
@@ -48,10 +49,12 @@ public sealed class ConsoleBrowserTests
                     await Task.Delay(10, CancellationToken.None);
                 }
             }, CancellationToken.None);
-            browser.Until(d => Rate(d.FindElement(By.Id("value-messages")).Text) > 0 ? true : (bool?)null, "the messages/s chart shows traffic");
+            // A few points of line, the latest above zero: the chart moved while the page stayed.
+            browser.Until(d => Rate(d.FindElement(By.Id("value-messages")).Text) > 0 && int.Parse(d.FindElement(By.Id("chart-messages")).GetDomAttribute("data-samples"), CultureInfo.InvariantCulture) >= 5 ? true : (bool?)null, "the messages/s chart shows traffic");
             await sending.CancelAsync();
             await traffic;
         }
+        Assert.Equal(true, browser.Driver.ExecuteScript("return window.notReloaded === true;"));
         browser.Screenshot(nameof(An_admin_sees_a_lobby_and_its_members_watches_the_chart_move_and_closing_the_lobby_disconnects_its_players));
 
         card.FindElement(By.CssSelector("button[data-action=close]")).Click();

@@ -135,7 +135,9 @@ function push(name, value) {
   if (chart.values.length > HISTORY) chart.values.shift();
   const shown = value >= 100 ? Math.round(value).toLocaleString() : (Math.round(value * 10) / 10).toString();
   $(`value-${name}`).textContent = shown;
-  draw($(`chart-${name}`), chart);
+  const canvas = $(`chart-${name}`);
+  canvas.dataset.samples = String(chart.values.length);
+  draw(canvas, chart);
 }
 
 function draw(canvas, chart) {
