@@ -50,7 +50,7 @@ public sealed class ConsoleBrowserTests
                 }
             }, CancellationToken.None);
             // A few points of line, the latest above zero: the chart moved while the page stayed.
-            browser.Until(d => Rate(d.FindElement(By.Id("value-messages")).Text) > 0 && int.Parse(d.FindElement(By.Id("chart-messages")).GetDomAttribute("data-samples"), CultureInfo.InvariantCulture) >= 5 ? true : (bool?)null, "the messages/s chart shows traffic");
+            browser.Until(d => Rate(d.FindElement(By.Id("value-messages")).Text) > 0 && int.Parse(d.FindElement(By.Id("chart-messages")).GetDomAttribute("data-samples") ?? "0", CultureInfo.InvariantCulture) >= 5 ? true : (bool?)null, "the messages/s chart shows traffic");
             await sending.CancelAsync();
             await traffic;
         }
