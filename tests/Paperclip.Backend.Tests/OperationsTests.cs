@@ -25,36 +25,6 @@ public abstract class OperationsTests(AppFixture app)
     }
 
     [Fact]
-    public async Task Metrics_are_prometheus_text_with_logins_by_result_matchmakes_and_lobbies()
-    {
-        var user = await app.RegisterAsync("metric");
-        using (var wrong = app.Anonymous())
-        {
-            wrong.DefaultRequestHeaders.Authorization = AppFixture.Basic(user.Username, "wrong password");
-            using var refused = await wrong.GetAsync("/auth/token", TestContext.Current.CancellationToken);
-            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-        }
-        var game = await app.AddGameAsync(maxPlayers: 4);
-        using (var client = app.Client(user))
-        using (var matchmade = await client.PostAsJsonAsync("/lobby/matchmake", new Dictionary<string, long> { ["game-id"] = game.Id }, TestContext.Current.CancellationToken))
-            Assert.Equal(HttpStatusCode.Created, matchmade.StatusCode);
-
-        using var anonymous = app.Anonymous();
-        using var response = await anonymous.GetAsync("/metrics", TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
-        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        AtLeast(text, 1, "paperclip_backend_logins_total", "result=\"succeeded\"");
-        AtLeast(text, 1, "paperclip_backend_logins_total", "result=\"failed\"");
-        AtLeast(text, 1, "paperclip_backend_matchmakes_total", "result=\"created\"");
-        AtLeast(text, 1, "paperclip_backend_lobbies", "state=\"empty\"");
-        AtLeast(text, 1, "paperclip_backend_lobby_reservations", null);
-        // The runtime's and ASP.NET Core's own instruments are exported too.
-        Assert.Contains("\ndotnet_gc_heap_total_allocated_bytes_total", text, StringComparison.Ordinal);
-        Assert.Contains("\nhttp_server_request_duration_seconds_bucket", text, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task The_console_api_is_for_admins_only()
     {
         var user = await app.RegisterAsync("plain");
@@ -128,27 +98,6 @@ public abstract class OperationsTests(AppFixture app)
         await using var scope = app.Factory.Services.CreateAsyncScope();
         Assert.True(await scope.ServiceProvider.GetRequiredService<AdminAccess>().SetAdminAsync(username, isAdmin, TestContext.Current.CancellationToken));
     }
-
-    internal static void AtLeast(string text, double minimum, string name, string? label)
-    {
-        var value = Sample(text, name, label);
-        Assert.True(value >= minimum, $"{name} {label}: {value}, expected at least {minimum}. Paperclip's samples:\n{string.Join('\n', text.Split('\n').Where(l => l.StartsWith("paperclip", StringComparison.Ordinal)))}");
-    }
-
-    /// <summary>
-    /// The largest sample of <paramref name="name"/> whose labels contain <paramref name="label"/>.
-    /// (Largest: OpenTelemetry exports every meter of that name in the process, and the test
-    /// process runs other servers too.)
-    /// </summary>
-    internal static double Sample(string text, string name, string? label)
-    {
-        var values = text.Split('\n')
-            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) || line.StartsWith(name + " ", StringComparison.Ordinal))
-            .Where(line => label is null || line.Contains(label, StringComparison.Ordinal))
-            .Select(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture))
-            .ToList();
-        return values.Count == 0 ? double.NaN : values.Max();
-    }
 }
 
 public sealed class OperationsTestsSqlite(SqliteApp app) : OperationsTests(app), IClassFixture<SqliteApp>;
@@ -210,4 +159,61 @@ public sealed class AdminRoleTests
         output = writer.ToString();
         return task;
     }
+}
+
+/// <summary>
+/// <c>/metrics</c> of a fresh server, alone in the test process: OpenTelemetry exports every
+/// meter of a name in the process, so another server running meanwhile would mix its figures in.
+/// </summary>
+[Collection(nameof(MetricsEndpointTests))]
+public sealed class MetricsEndpointTests
+{
+    [Fact]
+    public async Task Metrics_are_prometheus_text_with_logins_by_result_matchmakes_and_lobbies()
+    {
+        await using var factory = await PaperclipFactory.CreateAsync(Db.Sqlite);
+        var token = TestContext.Current.CancellationToken;
+        using var anonymous = factory.CreateClient();
+        using (var registered = await anonymous.PostAsJsonAsync("/auth/register", new { username = "meter", password = "Secret-123" }, token))
+            Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        using var wrong = factory.CreateClient();
+        wrong.DefaultRequestHeaders.Authorization = AppFixture.Basic("meter", "wrong password");
+        using (var refused = await wrong.GetAsync("/auth/token", token))
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        using var user = factory.CreateClient();
+        user.DefaultRequestHeaders.Authorization = AppFixture.Basic("meter", "Secret-123");
+        using (var matchmade = await user.PostAsJsonAsync("/lobby/matchmake", new Dictionary<string, string> { ["game-name"] = "RPS" }, token))
+            Assert.Equal(HttpStatusCode.Created, matchmade.StatusCode);
+
+        using var response = await anonymous.GetAsync("/metrics", token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
+        var text = await response.Content.ReadAsStringAsync(token);
+        Exactly(text, 1, "paperclip_backend_logins_total", "result=\"succeeded\"");
+        Exactly(text, 1, "paperclip_backend_logins_total", "result=\"failed\"");
+        Exactly(text, 1, "paperclip_backend_matchmakes_total", "result=\"created\"");
+        Exactly(text, 1, "paperclip_backend_lobbies", "state=\"empty\"");
+        Exactly(text, 0, "paperclip_backend_lobbies", "state=\"full\"");
+        Exactly(text, 1, "paperclip_backend_lobby_reservations", null);
+        Exactly(text, 0, "paperclip_backend_lobby_members", null);
+        // The runtime's and ASP.NET Core's own instruments are exported too.
+        Assert.Contains("\ndotnet_gc_heap_total_allocated_bytes_total", text, StringComparison.Ordinal);
+        Assert.Contains("\nhttp_server_request_duration_seconds_bucket", text, StringComparison.Ordinal);
+    }
+
+    private static void Exactly(string text, double expected, string name, string? label)
+    {
+        var values = text.Split('\n')
+            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) || line.StartsWith(name + " ", StringComparison.Ordinal))
+            .Where(line => label is null || line.Contains(label, StringComparison.Ordinal))
+            .Select(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+        Assert.True(values.Count == 1 && values[0] == expected,
+            $"{name} {label}: [{string.Join(", ", values)}], expected {expected}:\n{string.Join('\n', text.Split('\n').Where(l => l.StartsWith("paperclip", StringComparison.Ordinal)))}");
+    }
+}
+
+[CollectionDefinition(nameof(MetricsEndpointTests), DisableParallelization = true)]
+public sealed class MetricsEndpointTestsAlone
+{
 }

@@ -6,7 +6,12 @@ using Paperclip.Games.RockPaperScissors;
 
 namespace Paperclip.GameHost.Tests;
 
-/// <summary><c>/metrics</c> while a game runs, and readiness following the game host.</summary>
+/// <summary>
+/// <c>/metrics</c> while a game runs, and readiness following the game host. Alone in the test
+/// process: OpenTelemetry exports every meter of a name in the process, so another server
+/// running meanwhile would mix its figures in.
+/// </summary>
+[Collection(nameof(MetricsTests))]
 public sealed class MetricsTests
 {
     [Fact]
@@ -36,10 +41,11 @@ public sealed class MetricsTests
         AtLeast(text, 1, "paperclip_transport_rtt_seconds_count", null);
         Assert.Contains("paperclip_transport_drops_total{", text, StringComparison.Ordinal);
         Assert.Contains("reason=\"aead_failure\"", text, StringComparison.Ordinal);
-        AtLeast(text, 1, "paperclip_gamehost_lobbies", null);
-        AtLeast(text, 2, "paperclip_gamehost_players", null);
-        AtLeast(text, 2, "paperclip_backend_lobby_members", null);
-        AtLeast(text, 1, "paperclip_backend_lobbies", "state=\"full\"");
+        Exactly(text, 1, "paperclip_gamehost_lobbies", null);
+        Exactly(text, 2, "paperclip_gamehost_players", null);
+        Exactly(text, 2, "paperclip_backend_lobby_members", null);
+        Exactly(text, 1, "paperclip_backend_lobbies", "state=\"full\"");
+        Exactly(text, 0, "paperclip_backend_lobbies", "state=\"open\"");
     }
 
     [Fact]
@@ -59,12 +65,27 @@ public sealed class MetricsTests
 
     private static void AtLeast(string text, double minimum, string name, string? label)
     {
-        var values = text.Split('\n')
+        var values = Samples(text, name, label);
+        Assert.True(values.Count == 1 && values[0] >= minimum, $"{name} {label}: [{string.Join(", ", values)}], expected at least {minimum}:\n{Paperclip(text)}");
+    }
+
+    private static void Exactly(string text, double expected, string name, string? label)
+    {
+        var values = Samples(text, name, label);
+        Assert.True(values.Count == 1 && values[0] == expected, $"{name} {label}: [{string.Join(", ", values)}], expected {expected}:\n{Paperclip(text)}");
+    }
+
+    private static List<double> Samples(string text, string name, string? label) =>
+        text.Split('\n')
             .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) || line.StartsWith(name + " ", StringComparison.Ordinal))
             .Where(line => label is null || line.Contains(label, StringComparison.Ordinal))
             .Select(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture))
             .ToList();
-        Assert.True(values.Count > 0 && values.Max() >= minimum,
-            $"{name} {label}: [{string.Join(", ", values)}], expected at least {minimum}:\n{string.Join('\n', text.Split('\n').Where(l => l.StartsWith("paperclip", StringComparison.Ordinal)))}");
-    }
+
+    private static string Paperclip(string text) => string.Join('\n', text.Split('\n').Where(l => l.StartsWith("paperclip", StringComparison.Ordinal)));
+}
+
+[CollectionDefinition(nameof(MetricsTests), DisableParallelization = true)]
+public sealed class MetricsTestsAlone
+{
 }
