@@ -63,11 +63,11 @@ cp "$run/seeds"/* "$run/in/"
 # shared machine has neither a core per fuzzer nor a CPU governor to set.
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_FORKSRV_INIT_TMOUT=60000
-nice -n 19 afl-fuzz -i "$run/in" -o "$run/out" -V $((minutes * 60)) -t "$timeout_ms" -m none \
+nice -n 10 afl-fuzz -i "$run/in" -o "$run/out" -V $((minutes * 60)) -t "$timeout_ms" -m none \
   -- "${fuzz[@]}" afl "$target" > "$run/afl.log" 2>&1 || { tail -30 "$run/afl.log" >&2; exit 1; }
 
 # Minimise the queue into the committed corpus, with names that are the content's hash.
-nice -n 19 afl-cmin -i "$run/out/default/queue" -o "$run/cmin" -t "$timeout_ms" -m none \
+nice -n 10 afl-cmin -i "$run/out/default/queue" -o "$run/cmin" -t "$timeout_ms" -m none \
   -- "${fuzz[@]}" afl "$target" > "$run/cmin.log" 2>&1 || { tail -30 "$run/cmin.log" >&2; exit 1; }
 rm -rf "$here/corpus/$target"
 mkdir -p "$here/corpus/$target"
