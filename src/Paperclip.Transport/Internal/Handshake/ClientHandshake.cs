@@ -98,7 +98,8 @@ internal sealed class ClientHandshake : IDisposable
     public void Start(long now)
     {
         _startedMs = now;
-        SendAuth(cookie: default, now);
+        if (!TrySendAuth(cookie: default, now))
+            throw new ArgumentException("The certificate is too large for one AUTH datagram; use an RSA-2048 or ECDSA P-256 key.");
     }
 
     /// <summary>A plaintext datagram from the server while the handshake is pending (sealed ones cannot belong to it).</summary>
@@ -141,21 +142,24 @@ internal sealed class ClientHandshake : IDisposable
         Keys?.Dispose();
     }
 
-    private void SendAuth(ReadOnlySpan<byte> cookie, long now)
+    // A new AUTH carrying the cookie; false, with nothing changed, when it would not fit in one datagram.
+    private bool TrySendAuth(ReadOnlySpan<byte> cookie, long now)
     {
         var signature = AuthSignature.SignClient(_privateKey, _ephemeral.PublicKey);
-        _authSequence = _nextSequence++;
         var headerLength = PacketWriter.AuthHeaderLength(_certificate.Length, _ephemeral.PublicKey.Length, signature.Length);
         // DATA: COOKIE_LEN, COOKIE, then zero padding to at least 1200 bytes (anti-amplification, §5.5).
-        var auth = new byte[Math.Max(ProtocolConstants.MinClientAuthSize, headerLength + 1 + cookie.Length)];
+        var length = Math.Max(ProtocolConstants.MinClientAuthSize, headerLength + 1 + cookie.Length);
+        if (length > _maxDatagramSize)
+            return false;
+        var auth = new byte[length];
+        _authSequence = _nextSequence++;
         PacketWriter.WriteAuthHeader(auth, PacketFlags.None, _authSequence, _certificate, _ephemeral.PublicKey, signature);
         auth[headerLength] = (byte)cookie.Length;
         cookie.CopyTo(auth.AsSpan(headerLength + 1));
-        if (auth.Length > _maxDatagramSize)
-            throw new ArgumentException("The certificate is too large for one AUTH datagram; use an RSA-2048 or ECDSA P-256 key.");
         _clientAuth = auth;
         _authSends = 0;
         TransmitAuth(now);
+        return true;
     }
 
     private void TransmitAuth(long now)
@@ -232,7 +236,9 @@ internal sealed class ClientHandshake : IDisposable
         {
             if (Keys is not null || ++_retries > MaxRetries || data.Length > byte.MaxValue)
                 return;
-            SendAuth(data, now);
+            // Spoofed, or a certificate too large for a cookie at this datagram size: a refusal.
+            if (!TrySendAuth(data, now))
+                OnFailedAnswer(ConnectionError.Connection, new ConnectionException($"the server's cookie of {data.Length} bytes does not fit in one AUTH datagram with this certificate"), tellServer: false, now);
             return;
         }
         OnFailedAnswer(code.Connection, PaperclipException.FromCode(code, "refused by the server"), tellServer: false, now);
