@@ -21,6 +21,7 @@ public static class Seeds
         "reassembly" => FragmentSequences(),
         "inflate" => Compressed(),
         "auth" => [VectorData.Hex("handshake", "client_auth_hex"), VectorData.Hex("handshake", "server_auth_hex")],
+        "handshake" => HandshakeScripts(),
         "certificate" => Certificates(),
         "spki" => PublicKeys(),
         "pkcs8" => PrivateKeys(),
@@ -82,6 +83,40 @@ public static class Seeds
         var sealedHeader = PacketHeader.Create(PacketType.Default, PacketFlags.Frag | PacketFlags.Encrypted, 1);
         sealedHeader.FragmentCount = (byte)fragments.Length;
         yield return Records([(1, fragments[0]), (1, Packet(sealedHeader, new byte[20 + ProtocolConstants.TagSize])), (1, fragments[1])]);
+    }
+
+    // The handshake target's scripts (CONFIG, then records STEP, LEN, BYTES; see HandshakeTarget).
+    private static IEnumerable<byte[]> HandshakeScripts()
+    {
+        const int ToClient = 0, ToServer = 1, Answers = 2, Finished = 3, Variant = 4, Tick = 0x10;
+        byte[] none = [];
+        var serverAuth = VectorData.Hex("handshake", "server_auth_hex");
+        var serverFinished = VectorData.Hex("handshake", "server_finished_ack_hex");
+        // The vectors' server answering the vectors' client AUTH, in order, reordered, late and corrupted.
+        yield return [0, .. Records([(ToClient, serverAuth), (ToClient, serverFinished)])];
+        yield return [0, .. Records([(ToClient, serverFinished), (ToClient | (3 * Tick), serverAuth)])];
+        yield return [0, .. Records([(ToClient, Corrupt(serverAuth, 900)), (ToClient, serverFinished), (ToClient, serverAuth), (ToClient, serverFinished)])];
+        // Our server: without cookies; demanding one (which fits only with larger datagrams); with an AUTH, an answer and a Finished corrupted once.
+        yield return [0, .. Records([(ToServer, none), (Answers, none), (Finished, none)])];
+        foreach (byte config in (byte[])[0, 1])
+            yield return [config, .. Records([(ToServer | Variant, none), (ToServer | Variant, none), (Answers | Variant, none), (Finished, [0, 10, 0xFF]), (Finished, none)])];
+        yield return [1, .. Records([(ToServer | Variant, none), (ToServer | Variant, [0x04, 0xAA, 0x01]), (ToServer | Variant | (15 * Tick), none), (ToServer | Variant, none), (Answers, none), (Finished, none)])];
+        yield return [0, .. Records([(ToServer, [0x04, 0xA9, 0x01]), (ToServer, none), (Answers, [0x01, 0x00, 0x80]), (Answers, none), (Finished, none)])];
+        // Refusals and RETRYs from anyone on the path, and the timer running out.
+        foreach (var (error, data) in ((ConnectionError, byte[])[])[(ConnectionError.CertificateInvalid, []), (ConnectionError.Retry, new byte[20]), (ConnectionError.Retry, new byte[255]), (ConnectionError.NoSpace, "full"u8.ToArray())])
+        {
+            var header = PacketHeader.Create(PacketType.Error, PacketFlags.None, 0);
+            header.Error = ErrorCode.Of(error);
+            yield return [1, .. Records([(ToClient, Packet(header, data)), (ToClient, Packet(header, data)), (ToServer, none), (Answers, none)])];
+        }
+        yield return [0, .. Records(Enumerable.Repeat((ToClient | (15 * Tick), none), 8))];
+    }
+
+    private static byte[] Corrupt(byte[] datagram, int at)
+    {
+        var copy = datagram.ToArray();
+        copy[at] ^= 1;
+        return copy;
     }
 
     private static IEnumerable<byte[]> Compressed()

@@ -2,9 +2,9 @@
 # Runs AFL++ on one fuzz target for a given time, then minimises what it found into the
 # committed corpus (docs/reliability.md, "Fuzzing").
 #   tools/Paperclip.Fuzz/fuzz.sh TARGET MINUTES     (targets: dotnet run --project tools/Paperclip.Fuzz -- list)
-# Publishes the targets (artifacts/fuzz/plain) and instruments a copy (artifacts/fuzz/bin:
-# Paperclip.Protocol.dll and Paperclip.Backend.dll, with SharpFuzz), again only when the
-# sources changed; seeds from corpus/TARGET plus the target's own seeds (vectors.json and
+# Publishes the targets (artifacts/fuzz/plain) and instruments a copy (artifacts/fuzz/bin: the
+# Protocol, Transport and Backend assemblies, with SharpFuzz), again only when the sources
+# changed; seeds from corpus/TARGET plus the target's own seeds (vectors.json and
 # writer-made inputs); runs afl-fuzz niced for MINUTES; replaces corpus/TARGET with the
 # afl-cmin of the queue; prints the figures of fuzzer_stats. Work files, the previous run's
 # findings among them, go to artifacts/fuzz/TARGET (not committed), cleared at each run.
@@ -41,7 +41,7 @@ if [ ! -d "$plain" ] || [ "$(cat "$bin/.stamp" 2>/dev/null)" != "$stamp" ]; then
   if [ ! -x "$work/tools/sharpfuzz" ]; then
     dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path "$work/tools" >/dev/null
   fi
-  for assembly in Paperclip.Protocol.dll Paperclip.Backend.dll; do
+  for assembly in Paperclip.Protocol.dll Paperclip.Transport.dll Paperclip.Backend.dll; do
     "$work/tools/sharpfuzz" "$bin/$assembly"
   done
   echo "$stamp" > "$bin/.stamp"
