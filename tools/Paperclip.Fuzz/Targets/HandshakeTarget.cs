@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Paperclip.Protocol;
 using Paperclip.Protocol.Certificates;
@@ -14,22 +15,26 @@ namespace Paperclip.Fuzz.Targets;
 
 /// <summary>
 /// <c>handshake</c>: the transport's handshake state machines, without sockets, on a script of
-/// steps. The client (<see cref="ClientHandshake"/> with the vector account and ephemeral key, so
-/// that its first AUTH is the vectors' byte for byte) reads whatever arrives from the server's
-/// address: answers, RETRY cookies, refusals, anything. The server reads the client's AUTH as
-/// <c>PaperclipServer</c> does, its DATA (COOKIE_LEN, COOKIE, padding) through
-/// <see cref="AddressValidation"/>, answers it with a <see cref="ServerHandshake"/> (the vector
-/// server key) and checks the client's Finished. Promised: no exception; every AUTH the client
-/// sends is readable, 1200 bytes up to its datagram size, its DATA the cookie of a RETRY it
-/// received (or none) and zeros; the server takes only cookies it made, and takes those while
-/// they are fresh; a client completes only with answers the server key made for its AUTH, and
-/// then the server completes on its Finished with the same keys.
+/// steps. The client (<see cref="ClientHandshake"/> with the vector account and one of the
+/// vectors' ephemeral keys, so that its first AUTH is the vectors' byte for byte) reads whatever
+/// arrives from the server's address: answers, RETRY cookies, VERSION_UNSUPPORTED, refusals,
+/// anything. The server reads the client's AUTH as <c>PaperclipServer</c> does: VERSION, its DATA
+/// (COOKIE_LEN, COOKIE, FALLBACK, padding) through <see cref="ClientAuthData"/> and
+/// <see cref="AddressValidation"/>, the KEY's form; it answers with a <see cref="ServerHandshake"/>
+/// (the vector server key) and checks the client's Finished. Promised: no exception; every AUTH
+/// the client sends is readable, 1200 bytes up to its datagram size, of the version asked for
+/// (or, falling back when allowed, a lower one naming it in FALLBACK), its DATA the cookie of a
+/// RETRY it received (or none), FALLBACK and zeros; the server takes only cookies it made, and
+/// takes those while they are fresh; a client completes only with answers the server key made
+/// for its AUTH, and then the server completes on its Finished with the same keys.
 /// </summary>
 /// <remarks>
 /// Input: CONFIG u8, then records of STEP u8, LEN u16, BYTES (LEN bytes); the first
-/// <see cref="MaxSteps"/> count. CONFIG's bit 0 lets the client send datagrams of up to
-/// <see cref="LargeDatagramSize"/> bytes (as a server configured alike takes them), so that the
-/// RSA-2048 account's AUTH has room for a cookie: at 1200 it has not.
+/// <see cref="MaxSteps"/> count. CONFIG's bits 0–1 pick the client: version 1 (P-256), version 2
+/// with P-256, version 2 with X25519, the same allowed to fall back; bit 2 lets the client send
+/// datagrams of up to <see cref="LargeDatagramSize"/> bytes (as a server configured alike takes
+/// them), so that the RSA-2048 account's version-1 AUTH has room for a cookie: at 1200 it has
+/// not; bit 3 makes the server accept version 1 only.
 /// STEP's top 4 bits advance the clock by 100 ms each first (the client's AUTH timer runs when
 /// due). Its low 2 bits say what happens: 0, BYTES arrive at the client from the server's
 /// address; 1, the client's last AUTH arrives at the server, cookies demanded when bit 2 is set;
@@ -53,9 +58,13 @@ public static class HandshakeTarget
     private static readonly AsymmetricAlgorithm AccountPrivateKey = ImportAccountKey();
     private static readonly byte[] ServerCertificate = VectorData.Base64("server", "certificate_b64");
     private static readonly AsymmetricAlgorithm ServerPrivateKey = AccountKey.ImportPrivateKey(VectorData.Base64("server", "private_key_pkcs8_b64"));
-    private static readonly byte[] ClientEphemeralScalar = VectorData.Hex("handshake", "client_ephemeral_private_scalar_hex");
-    private static readonly byte[] VectorServerAuth = VectorData.Hex("handshake", "server_auth_hex");
-    private static readonly byte[] VectorClientFinished = VectorData.Hex("handshake", "client_finished_ack_hex");
+    private static readonly ClientKind[] Clients =
+    [
+        new(ProtocolConstants.Version1, AllowFallback: false, VectorData.Root.GetProperty("handshake"), static v => EphemeralKey.FromPrivateScalar(Hex(v, "client_ephemeral_private_scalar_hex"))),
+        new(ProtocolConstants.Version2, AllowFallback: false, Version2Handshake(0), static v => EphemeralKey.FromPrivateScalar(Hex(v, "client_ephemeral_p256_scalar_hex"))),
+        new(ProtocolConstants.Version2, AllowFallback: false, Version2Handshake(1), static v => EphemeralKey.FromX25519PrivateKey(Hex(v, "client_ephemeral_x25519_private_hex"))),
+        new(ProtocolConstants.Version2, AllowFallback: true, Version2Handshake(1), static v => EphemeralKey.FromX25519PrivateKey(Hex(v, "client_ephemeral_x25519_private_hex"))),
+    ];
     private static readonly Lock SigningLock = new();
 
     public static void Run(ReadOnlySpan<byte> input)
@@ -63,7 +72,7 @@ public static class HandshakeTarget
         var reader = new SpanReader(input);
         if (!reader.TryReadByte(out var config))
             return;
-        using var run = new Script(largeDatagrams: (config & 1) != 0);
+        using var run = new Script(Clients[config & 3], largeDatagrams: (config & 4) != 0, serverVersion1Only: (config & 8) != 0);
         for (var steps = 0; steps < MaxSteps && reader.TryReadByte(out var step) && reader.TryReadUInt16(out var length) && reader.TrySkip(length, out var start); steps++)
         {
             run.Elapse((step >> 4) * MillisecondsPerTick);
@@ -88,6 +97,18 @@ public static class HandshakeTarget
         run.CheckCompletion();
     }
 
+    private static JsonElement Version2Handshake(int index) => VectorData.Root.GetProperty("version2").GetProperty("handshakes")[index];
+
+    private static byte[] Hex(JsonElement vector, string property) => Convert.FromHexString(vector.GetProperty(property).GetString()!);
+
+    // A client configuration, its vector handshake (its first AUTH and the answers to it) and ephemeral key.
+    private sealed record ClientKind(byte Version, bool AllowFallback, JsonElement Vector, Func<JsonElement, EphemeralKey> EphemeralKey)
+    {
+        public byte[] ServerAuth { get; } = Hex(Vector, "server_auth_hex");
+
+        public byte[] ClientFinished { get; } = Hex(Vector, "client_finished_ack_hex");
+    }
+
     private static AsymmetricAlgorithm ImportAccountKey() =>
         AccountKey.TryImportEncrypted(VectorData.Base64("account", "encrypted_private_key_pkcs8_b64"), VectorData.AccountPassword, out var key)
             ? key : throw new InvalidOperationException("The vector account key does not import.");
@@ -96,6 +117,8 @@ public static class HandshakeTarget
     private sealed class Script : IDatagramSink, IDisposable
     {
         private readonly FakeTimeProvider _clock = new(VectorData.CheckTime);
+        private readonly ClientKind _kind;
+        private readonly byte[] _acceptedVersions;
         private readonly TransportSettings _clientSettings;
         private readonly ClientHandshake _client;
         private readonly AddressValidation _validation;
@@ -106,14 +129,16 @@ public static class HandshakeTarget
         private byte[] _lastAuth = [];
         private long _now;
 
-        public Script(bool largeDatagrams)
+        public Script(ClientKind kind, bool largeDatagrams, bool serverVersion1Only)
         {
+            _kind = kind;
+            _acceptedVersions = serverVersion1Only ? [ProtocolConstants.Version1] : [ProtocolConstants.Version1, ProtocolConstants.Version2];
             var clientOptions = new PaperclipClientOptions { TimeProvider = _clock };
             if (largeDatagrams)
                 clientOptions.MaxDatagramSize = LargeDatagramSize;
             _clientSettings = new TransportSettings(clientOptions);
             _client = new ClientHandshake(AccountCertificate, AccountPrivateKey, VectorData.ServerPublicKey, _clientSettings,
-                (long)new PaperclipClientOptions().AuthRetransmitDelay.TotalMilliseconds, this, ServerAddress, EphemeralKey.FromPrivateScalar(ClientEphemeralScalar));
+                (long)new PaperclipClientOptions().AuthRetransmitDelay.TotalMilliseconds, this, ServerAddress, kind.Version, kind.AllowFallback, kind.EphemeralKey(kind.Vector));
             _validation = new AddressValidation(CookieMode.Always, ServerOptions.CookiePendingThreshold, ServerOptions.CookieAuthRateThreshold, _clock, ServerOptions.CookieLifetime);
             _validator = new KnownKeysCertificateValidator(_clock);
             _validator.Add(VectorData.Root.GetProperty("account").GetProperty("account-id").GetInt64(), VectorData.AccountPublicKey);
@@ -145,15 +170,23 @@ public static class HandshakeTarget
             if (!PacketReader.TryRead(auth, out var header, out _) || header.Type != PacketType.Auth
                 || auth.Length < ProtocolConstants.MinClientAuthSize || header.Flags != PacketFlags.None)
                 return;
-            if (header.Version != ProtocolConstants.Version)
+            // VERSION first; a FALLBACK naming a version the server accepts means a forged refusal.
+            var maxVersion = _acceptedVersions[^1];
+            if (header.Version < ProtocolConstants.Version1 || header.Version > maxVersion
+                || (ClientAuthData.TryRead(auth.AsSpan(header.Length), out _, out var fallback) && fallback != 0 && fallback <= maxVersion))
             {
-                Refuse(ConnectionError.VersionUnsupported, default);
+                Refuse(ConnectionError.VersionUnsupported, _acceptedVersions);
+                return;
+            }
+            if (!EphemeralKey.TryIdentify(auth.AsSpan(header.Key), out var keyAgreement) || (keyAgreement == KeyAgreement.X25519 && header.Version < ProtocolConstants.Version2))
+            {
+                Refuse(ConnectionError.Connection, default);
                 return;
             }
             if (cookiesDemanded && !HasValidCookie(auth, header))
                 return;
 
-            var server = new ServerHandshake(ClientAddress, auth, header.Certificate, header.Key, header.Signature, header.Sequence, _now,
+            var server = new ServerHandshake(ClientAddress, auth, header.Version, keyAgreement, header.Certificate, header.Key, header.Signature, header.Sequence, _now,
                 ServerSettings.HandshakeTimeoutMs, (long)ServerSettings.InitialRetransmissionTimeoutMs, static (_, _) => { })
             {
                 BytesReceived = auth.Length,
@@ -198,7 +231,7 @@ public static class HandshakeTarget
             if (server is null)
             {
                 // The only other answers the server key made: the vectors', to the vectors' AUTH.
-                if (!_client.ServerAuth.AsSpan().SequenceEqual(VectorServerAuth) || !_client.ClientFinished.AsSpan().SequenceEqual(VectorClientFinished))
+                if (!_client.ServerAuth.AsSpan().SequenceEqual(_kind.ServerAuth) || !_client.ClientFinished.AsSpan().SequenceEqual(_kind.ClientFinished))
                     throw new FindingException("The client completed with answers the server key did not make for its AUTH.");
                 return;
             }
@@ -221,15 +254,15 @@ public static class HandshakeTarget
                 throw new FindingException("The client sent a datagram that does not read, or not to its server.");
             if (header.Type != PacketType.Auth)
                 return;
-            if (header.Flags != PacketFlags.None || header.Version != ProtocolConstants.Version
+            // The version asked for, or a lower one when falling back, which FALLBACK names.
+            var fellBack = header.Version < _kind.Version && _kind.AllowFallback;
+            if (header.Flags != PacketFlags.None || (header.Version != _kind.Version && !fellBack)
                 || datagram.Length < ProtocolConstants.MinClientAuthSize || datagram.Length > _clientSettings.MaxDatagramSize)
                 throw new FindingException($"The client sent an AUTH of {datagram.Length} B with TF {header.TypeAndFlags:X2}, version {header.Version}.");
             var data = datagram[header.Length..];
-            if (data.IsEmpty)
-                throw new FindingException("The client sent an AUTH without COOKIE_LEN.");
-            var cookie = data.Slice(1, Math.Min(data[0], data.Length - 1));
-            if (cookie.Length != data[0] || !WasReceived(cookie) || data[(1 + cookie.Length)..].ContainsAnyExcept((byte)0))
-                throw new FindingException($"The client's AUTH DATA ({Convert.ToHexString(data)}) is not a cookie it received, then zeros.");
+            if (!ClientAuthData.TryRead(data, out var cookie, out var fallback) || !WasReceived(cookie)
+                || fallback != (fellBack ? _kind.Version : 0) || data[(ClientAuthData.Overhead + cookie.Length)..].ContainsAnyExcept((byte)0))
+                throw new FindingException($"The client's AUTH DATA ({Convert.ToHexString(data)}) is not a cookie it received, FALLBACK, then zeros.");
             _lastAuth = datagram.ToArray();
         }
 
