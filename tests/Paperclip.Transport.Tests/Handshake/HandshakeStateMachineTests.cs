@@ -141,7 +141,7 @@ public sealed class HandshakeStateMachineTests
         client.Start(now: 0);
 
         var cookie = Enumerable.Range(1, 20).Select(i => (byte)i).ToArray();
-        Deliver(client, Retry(cookie), now: 10);
+        Deliver(client, Refusal(ConnectionError.Retry, cookie), now: 10);
 
         Assert.Equal(2, sink.Datagrams.Count);
         Assert.True(PacketReader.TryRead(sink.Datagrams[1], out var second, out _));
@@ -167,7 +167,7 @@ public sealed class HandshakeStateMachineTests
                 new TransportSettings(new PaperclipClientOptions()), 250, sink, Peer, ProtocolConstants.Version1, allowFallback: false, EphemeralKey.Generate(KeyAgreement.P256));
             client.Start(now: 0);
 
-            Deliver(client, Retry(new byte[AddressValidation.CookieSize]), now: 10);
+            Deliver(client, Refusal(ConnectionError.Retry, new byte[AddressValidation.CookieSize]), now: 10);
 
             // The same AUTH again at once, as after any refusal that may be spoofed; the reason kept for the end.
             Assert.Equal(2, sink.Datagrams.Count);
@@ -178,12 +178,34 @@ public sealed class HandshakeStateMachineTests
         }
     }
 
-    private static byte[] Retry(byte[] cookie)
+    [Fact]
+    public void Client_handshake_gives_up_when_its_fallback_auth_is_refused()
     {
-        var retry = PacketHeader.Create(PacketType.Error, PacketFlags.None, 0);
-        retry.Error = ErrorCode.Of(ConnectionError.Retry);
-        var datagram = new byte[PacketWriter.HeaderLength(PacketType.Error, PacketFlags.None) + cookie.Length];
-        cookie.CopyTo(datagram.AsSpan(PacketWriter.WriteHeader(datagram, retry)));
+        // Found writing the handshake fuzz target's seeds: a server of versions 1 and 2 refuses a
+        // FALLBACK AUTH with DATA 01 02, which lists the version the fallback asks for, and the
+        // client took that for a spoof and waited for the timeout.
+        var account = TestPki.Account(4, validator: null);
+        var sink = new CapturingSink();
+        using var client = new ClientHandshake(account.Certificate, account.Key, TestPki.Shared.ServerPublicKey, new TransportSettings(TestPki.Shared.ClientOptions(account)), 250, sink, Peer,
+            ProtocolConstants.Version2, allowFallback: true, EphemeralKey.Generate(KeyAgreement.X25519));
+        client.Start(now: 0);
+        Deliver(client, Refusal(ConnectionError.VersionUnsupported, [ProtocolConstants.Version1]), now: 10);
+        Assert.Equal(2, sink.Datagrams.Count);
+        Assert.True(PacketReader.TryRead(sink.Datagrams[1], out var fallback, out _));
+        Assert.Equal(ProtocolConstants.Version1, fallback.Version);
+
+        Deliver(client, Refusal(ConnectionError.VersionUnsupported, [ProtocolConstants.Version1, ProtocolConstants.Version2]), now: 20);
+
+        Assert.Equal(HandshakeState.Failed, client.State);
+        Assert.IsType<VersionUnsupportedException>(client.Failure);
+    }
+
+    private static byte[] Refusal(ConnectionError error, byte[] data)
+    {
+        var header = PacketHeader.Create(PacketType.Error, PacketFlags.None, 0);
+        header.Error = ErrorCode.Of(error);
+        var datagram = new byte[PacketWriter.HeaderLength(PacketType.Error, PacketFlags.None) + data.Length];
+        data.CopyTo(datagram.AsSpan(PacketWriter.WriteHeader(datagram, header)));
         return datagram;
     }
 
