@@ -255,18 +255,22 @@ internal sealed class ClientHandshake : IDisposable
         OnFailedAnswer(code.Connection, PaperclipException.FromCode(code, "refused by the server"), tellServer: false, now);
     }
 
-    // §5.1: ignored after a valid server AUTH or when it lists the version asked for (a spoof);
-    // a refused fallback ends the attempt (the first refusal was forged); otherwise the highest
-    // listed version below ours, when the configuration allows falling back. True when handled.
+    // §5.1: ignored after a valid server AUTH; a refused fallback ends the attempt (the first
+    // refusal was forged) — checked before the next rule, since a server that refuses a FALLBACK
+    // AUTH lists the version it asked for; ignored when it lists the version asked for (a spoof);
+    // otherwise the highest listed version below ours, when the configuration allows falling
+    // back. True when handled.
     private bool OnVersionUnsupported(ReadOnlySpan<byte> accepted, long now)
     {
-        if (Keys is not null || (accepted.IsEmpty ? _version == ProtocolConstants.Version1 : accepted.Contains(_version)))
+        if (Keys is not null)
             return true;
         if (_fallback != 0)
         {
             Fail(new VersionUnsupportedException($"the server refused version {_version} after refusing version {_fallback}"));
             return true;
         }
+        if (accepted.IsEmpty ? _version == ProtocolConstants.Version1 : accepted.Contains(_version))
+            return true;
         byte lower = 0;
         if (accepted.IsEmpty)
             lower = ProtocolConstants.Version1;
