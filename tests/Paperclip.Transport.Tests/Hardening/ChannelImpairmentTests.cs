@@ -122,7 +122,8 @@ public sealed class ChannelImpairmentTests
         Assert.Equal(0, pair.Connection.Session.ReceivePipeline.Streams.HeldCount);
         LongTests.Report($"{perChannel} messages on each of 3 ordered channels (+{sequencedCount} on each of 2 sequenced) through {pair.Proxy.UpStatistics}: {stopwatch.Elapsed.TotalSeconds:F1} s, "
             + $"{client.Statistics.Retransmissions} retransmissions, unreliable sequenced delivered {server.Count(UnreliableSequencedChannel)}/{sequencedCount}, reliable sequenced delivered {server.Count(ReliableSequencedChannel)}/{sequencedCount}, "
-            + $"server refused {pair.Connection.Statistics.Dropped(DropReason.Refused)} held-bound messages");
+            + $"server refused {pair.Connection.Statistics.Dropped(DropReason.Refused)} held-bound messages; client dropped {client.Statistics.UnreliableDropped} unreliable ones unsent; server drops: "
+            + string.Join(", ", Enum.GetValues<DropReason>().Select(r => $"{r} {pair.Connection.Statistics.Dropped(r)}")));
     }
 
     [Fact]
