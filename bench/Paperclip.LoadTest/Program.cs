@@ -8,7 +8,7 @@ using Paperclip.LoadTest;
 const string Usage = """
     Paperclip load harness — loopback, one machine.
 
-      throughput  --impl I [--clients 1] [--size 64] [--reliable] [--encrypted on|off] [--seconds 5] [--warmup 1] [--window N]
+      throughput  --impl I [--clients 1] [--size 64] [--reliable] [--loss 0] [--encrypted on|off] [--seconds 5] [--warmup 1] [--window N]
       ccu         --impl I [--clients 200] [--rate 20] [--size 32] [--reliable] [--seconds 10] [--warmup 1]
       handshakes  --impl I [--count 2000] [--parallelism 8] [--max-seconds 60]
       density     --servers N [--impl I] [--clients-per-server 0] [--rate 20] [--size 32] [--reliable] [--seconds 10] [--warmup 2]
@@ -19,7 +19,9 @@ const string Usage = """
       --json PATH       writes {"results":[…]} with every measured figure
       --alloc-profile   (throughput, ccu) prints the types allocated in the window, from GC AllocationTick samples
 
-    Messages go client → server; msgs/s are those delivered at the server. throughput runs in one
+    Messages go client → server; msgs/s are those delivered at the server. Reliable is ReliableOrdered
+    for both Paperclip (channel 0) and LiteNetLib; --loss 0.05 puts the impairment proxy between them,
+    dropping 5 % each way. throughput runs in one
     process; ccu and handshakes run the clients in a child process so the CPU measured is the server's.
     density runs N servers (each on an OS-chosen port) in a child process of their own and their
     clients in another; every server answers a handshake probe first; --rate 0 = idle sessions;
@@ -75,7 +77,7 @@ try
         {
             var impls = Impls(options);
             var settings = new ThroughputSettings(options.Int("clients", 1), options.Int("size", 64), options.Flag("reliable"), options.Double("seconds", 5), options.Double("warmup", 1),
-                options.String("window") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : null, options.Flag("alloc-profile"));
+                options.String("window") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : null, options.Flag("alloc-profile"), options.Double("loss", 0));
             options.RejectUnknown();
             foreach (var spec in impls)
                 results.Add(Print(await Throughput.RunAsync(spec, settings, cancel.Token).ConfigureAwait(false)));
