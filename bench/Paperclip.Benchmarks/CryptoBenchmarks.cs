@@ -21,13 +21,17 @@ public class CryptoBenchmarks : IDisposable
     [Params(64, 1200)]
     public int DatagramSize { get; set; }
 
+    /// <summary>libsodium (the default where AES-NI is) or .NET's AesGcm (the fallback), side by side.</summary>
+    [Params(AeadBackend.Sodium, AeadBackend.DotNet)]
+    public AeadBackend Backend { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         var key = RandomNumberGenerator.GetBytes(PacketProtection.KeySize);
         var iv = RandomNumberGenerator.GetBytes(PacketProtection.IvSize);
-        _sender = new PacketProtection(key, iv);
-        _receiver = new PacketProtection(key, iv);
+        _sender = new PacketProtection(key, iv, Backend);
+        _receiver = new PacketProtection(key, iv, Backend);
         var header = PacketHeader.Create(PacketType.Default, PacketFlags.Encrypted | PacketFlags.Reliable, 1);
         _datagram = new byte[DatagramSize];
         _headerLength = PacketWriter.WriteHeader(_datagram, header);

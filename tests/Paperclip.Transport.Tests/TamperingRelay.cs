@@ -29,6 +29,9 @@ public sealed class TamperingRelay : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>Sends a datagram to the client from the relay's address, as if the server sent it (an injection).</summary>
+    public void SendToClient(ReadOnlySpan<byte> datagram) => _socket.SendTo(datagram, _client ?? throw new InvalidOperationException("No client has sent through the relay."));
+
     private async Task LoopAsync()
     {
         var buffer = new byte[65536];

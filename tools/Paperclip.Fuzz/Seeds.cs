@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Paperclip.Protocol;
 using Paperclip.Protocol.Certificates;
 using Paperclip.Protocol.Crypto;
@@ -21,6 +22,7 @@ public static class Seeds
         "reassembly" => FragmentSequences(),
         "inflate" => Compressed(),
         "auth" => [VectorData.Hex("handshake", "client_auth_hex"), VectorData.Hex("handshake", "server_auth_hex")],
+        "handshake" => HandshakeScripts(),
         "certificate" => Certificates(),
         "spki" => PublicKeys(),
         "pkcs8" => PrivateKeys(),
@@ -82,6 +84,50 @@ public static class Seeds
         var sealedHeader = PacketHeader.Create(PacketType.Default, PacketFlags.Frag | PacketFlags.Encrypted, 1);
         sealedHeader.FragmentCount = (byte)fragments.Length;
         yield return Records([(1, fragments[0]), (1, Packet(sealedHeader, new byte[20 + ProtocolConstants.TagSize])), (1, fragments[1])]);
+    }
+
+    // The handshake target's scripts (CONFIG, then records STEP, LEN, BYTES; see HandshakeTarget).
+    private static IEnumerable<byte[]> HandshakeScripts()
+    {
+        const int ToClient = 0, ToServer = 1, Answers = 2, Finished = 3, Variant = 4, Tick = 0x10;
+        const byte Version1 = 0, Version2X25519 = 2, Version2Fallback = 3, LargeDatagrams = 4, ServerVersion1Only = 8;
+        byte[] none = [];
+        // The vectors' server answering each vector client's AUTH, in order, reordered, late and corrupted.
+        var vectors = (JsonElement[])[VectorData.Root.GetProperty("handshake"), .. VectorData.Root.GetProperty("version2").GetProperty("handshakes").EnumerateArray()];
+        for (var client = 0; client < 4; client++)
+        {
+            var vector = vectors[Math.Min(client, vectors.Length - 1)];
+            var serverAuth = Convert.FromHexString(vector.GetProperty("server_auth_hex").GetString()!);
+            var serverFinished = Convert.FromHexString(vector.GetProperty("server_finished_ack_hex").GetString()!);
+            yield return [(byte)client, .. Records([(ToClient, serverAuth), (ToClient, serverFinished)])];
+            yield return [(byte)client, .. Records([(ToClient, serverFinished), (ToClient | (3 * Tick), Corrupt(serverAuth, 900)), (ToClient, serverAuth)])];
+        }
+        // Our server: without cookies; demanding one (which fits a version-1 AUTH only with larger datagrams); an AUTH, an answer and a Finished corrupted once.
+        foreach (var config in (byte[])[Version1, Version2X25519])
+            yield return [config, .. Records([(ToServer, none), (Answers, none), (Finished, none)])];
+        foreach (var config in (byte[])[Version1, Version1 | LargeDatagrams, Version2X25519])
+            yield return [config, .. Records([(ToServer | Variant, none), (ToServer | Variant, none), (Answers | Variant, none), (Finished, [0, 10, 0xFF]), (Finished, none)])];
+        yield return [Version2X25519, .. Records([(ToServer | Variant, none), (ToServer | Variant, [0x04, 0x78, 0x01]), (ToServer | Variant | (15 * Tick), none), (ToServer | Variant, none), (Answers, none), (Finished, none)])];
+        yield return [Version1, .. Records([(ToServer, [0x04, 0xA9, 0x01]), (ToServer, none), (Answers, [0x01, 0x00, 0x80]), (Answers, none), (Finished, none)])];
+        // A server of version 1 only: the client falls back when allowed, and gives up otherwise.
+        foreach (var config in (byte[])[Version2Fallback | ServerVersion1Only, Version2X25519 | ServerVersion1Only])
+            yield return [config, .. Records([(ToServer, none), (ToServer, none), (Answers, none), (Finished, none)])];
+        yield return [Version2Fallback, .. Records([(ToClient, VectorData.Hex("version2", "version_unsupported_error_hex")), (ToServer, none), (Answers, none), (Finished, none)])];
+        // Refusals and RETRYs from anyone on the path, and the timer running out.
+        foreach (var (error, data) in ((ConnectionError, byte[])[])[(ConnectionError.CertificateInvalid, []), (ConnectionError.Retry, new byte[20]), (ConnectionError.Retry, new byte[255]), (ConnectionError.NoSpace, "full"u8.ToArray()), (ConnectionError.VersionUnsupported, [1, 2])])
+        {
+            var header = PacketHeader.Create(PacketType.Error, PacketFlags.None, 0);
+            header.Error = ErrorCode.Of(error);
+            yield return [Version2Fallback | LargeDatagrams, .. Records([(ToClient, Packet(header, data)), (ToClient, Packet(header, data)), (ToServer, none), (Answers, none)])];
+        }
+        yield return [Version1, .. Records(Enumerable.Repeat((ToClient | (15 * Tick), none), 8))];
+    }
+
+    private static byte[] Corrupt(byte[] datagram, int at)
+    {
+        var copy = datagram.ToArray();
+        copy[at] ^= 1;
+        return copy;
     }
 
     private static IEnumerable<byte[]> Compressed()

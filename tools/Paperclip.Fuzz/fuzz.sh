@@ -2,9 +2,9 @@
 # Runs AFL++ on one fuzz target for a given time, then minimises what it found into the
 # committed corpus (docs/reliability.md, "Fuzzing").
 #   tools/Paperclip.Fuzz/fuzz.sh TARGET MINUTES     (targets: dotnet run --project tools/Paperclip.Fuzz -- list)
-# Publishes the targets (artifacts/fuzz/plain) and instruments a copy (artifacts/fuzz/bin:
-# Paperclip.Protocol.dll and Paperclip.Backend.dll, with SharpFuzz), again only when the
-# sources changed; seeds from corpus/TARGET plus the target's own seeds (vectors.json and
+# Publishes the targets (artifacts/fuzz/plain) and instruments a copy (artifacts/fuzz/bin: the
+# Protocol, Transport and Backend assemblies, with SharpFuzz), again only when the sources
+# changed; seeds from corpus/TARGET plus the target's own seeds (vectors.json and
 # writer-made inputs); runs afl-fuzz niced for MINUTES; replaces corpus/TARGET with the
 # afl-cmin of the queue; prints the figures of fuzzer_stats. Work files, the previous run's
 # findings among them, go to artifacts/fuzz/TARGET (not committed), cleared at each run.
@@ -41,7 +41,7 @@ if [ ! -d "$plain" ] || [ "$(cat "$bin/.stamp" 2>/dev/null)" != "$stamp" ]; then
   if [ ! -x "$work/tools/sharpfuzz" ]; then
     dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path "$work/tools" >/dev/null
   fi
-  for assembly in Paperclip.Protocol.dll Paperclip.Backend.dll; do
+  for assembly in Paperclip.Protocol.dll Paperclip.Transport.dll Paperclip.Backend.dll; do
     "$work/tools/sharpfuzz" "$bin/$assembly"
   done
   echo "$stamp" > "$bin/.stamp"
@@ -63,11 +63,11 @@ cp "$run/seeds"/* "$run/in/"
 # shared machine has neither a core per fuzzer nor a CPU governor to set.
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_FORKSRV_INIT_TMOUT=60000
-nice -n 19 afl-fuzz -i "$run/in" -o "$run/out" -V $((minutes * 60)) -t "$timeout_ms" -m none \
+nice -n 10 afl-fuzz -i "$run/in" -o "$run/out" -V $((minutes * 60)) -t "$timeout_ms" -m none \
   -- "${fuzz[@]}" afl "$target" > "$run/afl.log" 2>&1 || { tail -30 "$run/afl.log" >&2; exit 1; }
 
 # Minimise the queue into the committed corpus, with names that are the content's hash.
-nice -n 19 afl-cmin -i "$run/out/default/queue" -o "$run/cmin" -t "$timeout_ms" -m none \
+nice -n 10 afl-cmin -i "$run/out/default/queue" -o "$run/cmin" -t "$timeout_ms" -m none \
   -- "${fuzz[@]}" afl "$target" > "$run/cmin.log" 2>&1 || { tail -30 "$run/cmin.log" >&2; exit 1; }
 rm -rf "$here/corpus/$target"
 mkdir -p "$here/corpus/$target"

@@ -34,12 +34,12 @@ internal static class CoreKit
     }
 
     /// <summary>Prepares and queues an application message as <see cref="Session"/> does.</summary>
-    public static void SendMessage(this SessionCore core, ReadOnlySpan<byte> data, Delivery delivery, SendOptions options = SendOptions.None)
+    public static void SendMessage(this SessionCore core, ReadOnlySpan<byte> data, Delivery delivery, SendOptions options = SendOptions.None, int channel = 0)
     {
         byte[]? rented = null;
         try
         {
-            core.Send(OutgoingMessage.Prepare(data, delivery, 0, options, core.Settings, ref rented));
+            core.Send(OutgoingMessage.Prepare(data, delivery, channel, options, core.Settings, ref rented));
         }
         finally
         {
@@ -55,7 +55,7 @@ internal static class CoreKit
     public static List<(PacketHeader Header, byte[] Data)> Packets(byte[] datagram, PacketProtection? receiver)
     {
         var copy = datagram.ToArray();
-        Assert.True(PacketReader.TryRead(copy, out var header, out var error), $"the datagram parses ({error})");
+        Assert.True(PacketReader.TryRead(copy, ProtocolConstants.LatestVersion, out var header, out var error), $"the datagram parses ({error})");
         ReadOnlySpan<byte> data = copy.AsSpan(header.Length);
         if ((header.Flags & PacketFlags.Encrypted) != 0)
         {
@@ -72,17 +72,17 @@ internal static class CoreKit
         var batch = new BatchReader(data);
         while (batch.TryReadNext(out var inner))
         {
-            Assert.True(PacketReader.TryRead(inner, out var innerHeader, out var innerError), $"an inner packet parses ({innerError})");
+            Assert.True(PacketReader.TryRead(inner, ProtocolConstants.LatestVersion, out var innerHeader, out var innerError), $"an inner packet parses ({innerError})");
             packets.Add((innerHeader, inner[innerHeader.Length..].ToArray()));
         }
         Assert.False(batch.IsMalformed, "the BATCH is well formed");
         return packets;
     }
 
-    /// <summary>Parses just the outer header.</summary>
+    /// <summary>Parses just the outer header (as a version-2 session reads it: CHANNEL packets too).</summary>
     public static PacketHeader Header(byte[] datagram)
     {
-        Assert.True(PacketReader.TryRead(datagram, out var header, out var error), $"the datagram parses ({error})");
+        Assert.True(PacketReader.TryRead(datagram, ProtocolConstants.LatestVersion, out var header, out var error), $"the datagram parses ({error})");
         return header;
     }
 }
@@ -96,8 +96,8 @@ internal sealed class RecordingSink : IDatagramSink
 }
 
 /// <summary>A concrete session core whose hooks record what the core reports.</summary>
-internal sealed class TestCore(TransportSettings settings, IDatagramSink sink, long now)
-    : SessionCore(settings, sink, CoreKit.Remote, now, budget: null, heldBudget: null, NullLogger.Instance)
+internal sealed class TestCore(TransportSettings settings, IDatagramSink sink, long now, ReassemblyBudget? heldBudget = null)
+    : SessionCore(settings, sink, CoreKit.Remote, now, budget: null, heldBudget, NullLogger.Instance)
 {
     public List<(byte[] Data, PacketFlags Flags)> Messages { get; } = [];
 
@@ -115,7 +115,7 @@ internal sealed class TestCore(TransportSettings settings, IDatagramSink sink, l
     public int OutputPendingCalls { get; private set; }
 
     /// <summary>Called with each message as it is delivered (the pair test checks content there).</summary>
-    public Action<byte[], PacketFlags>? OnDelivered { get; set; }
+    public Action<byte[], MessageInfo>? OnDelivered { get; set; }
 
     public override bool OnPlaintextHandshake(ReadOnlySpan<byte> datagram, in PacketHeader header) => false;
 
@@ -126,7 +126,7 @@ internal sealed class TestCore(TransportSettings settings, IDatagramSink sink, l
         var copy = data.ToArray();
         if (OnDelivered is { } delivered)
         {
-            delivered(copy, info.Flags);
+            delivered(copy, info);
             return;
         }
         Messages.Add((copy, info.Flags));

@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using Microsoft.Extensions.Time.Testing;
 using Paperclip.Protocol;
-using Paperclip.Transport.Internal.Connection;
-using Paperclip.Transport.Internal.Io;
 
 namespace Paperclip.Transport.Tests.Connection;
 
@@ -50,8 +48,8 @@ public sealed class SessionPairTests
     {
         private readonly Random _random;
         private readonly FakeTimeProvider _clock = new(DateTimeOffset.UnixEpoch);
-        private readonly Link _toServer;
-        private readonly Link _toClient;
+        private readonly LossyLink _toServer;
+        private readonly LossyLink _toClient;
         private readonly int _seed;
         private readonly Dictionary<int, int> _reliableAtServer = [];
         private readonly Dictionary<int, int> _reliableAtClient = [];
@@ -67,10 +65,10 @@ public sealed class SessionPairTests
             _random = new Random(seed);
             _clock.Advance(TimeSpan.FromMilliseconds(_now));
             var settings = CoreKit.Settings(_clock);
-            _toServer = new Link(_random, loss, duplicates, maxHoldSteps, fixedHoldSteps, () => _step);
-            _toClient = new Link(_random, loss, duplicates, maxHoldSteps, fixedHoldSteps, () => _step);
-            Client = new TestCore(settings, _toServer, _now) { OnDelivered = (data, flags) => Delivered(data, flags, _reliableAtClient, _unreliableAtClient, fromClient: false) };
-            Server = new TestCore(settings, _toClient, _now) { OnDelivered = (data, flags) => Delivered(data, flags, _reliableAtServer, _unreliableAtServer, fromClient: true) };
+            _toServer = new LossyLink(_random, loss, duplicates, maxHoldSteps, fixedHoldSteps, () => _step);
+            _toClient = new LossyLink(_random, loss, duplicates, maxHoldSteps, fixedHoldSteps, () => _step);
+            Client = new TestCore(settings, _toServer, _now) { OnDelivered = (data, info) => Delivered(data, info.Flags, _reliableAtClient, _unreliableAtClient, fromClient: false) };
+            Server = new TestCore(settings, _toClient, _now) { OnDelivered = (data, info) => Delivered(data, info.Flags, _reliableAtServer, _unreliableAtServer, fromClient: true) };
             using var keys = CoreKit.Keys((byte)seed);
             Client.Activate(keys, isClient: true, ProtocolConstants.Version2, _now);
             Server.Activate(keys, isClient: false, ProtocolConstants.Version2, _now);
@@ -191,38 +189,6 @@ public sealed class SessionPairTests
                 reliable[index] = reliable.GetValueOrDefault(index) + 1;
             else
                 Assert.True(unreliable.Add(index), $"unreliable message {index} arrived twice");
-        }
-    }
-
-    /// <summary>One direction of the in-memory network: loses, duplicates and holds datagrams for a random number of steps.</summary>
-    private sealed class Link(Random random, double loss, double duplicates, int maxHoldSteps, int fixedHoldSteps, Func<int> step) : IDatagramSink
-    {
-        private readonly List<(int DueStep, byte[] Datagram)> _inTransit = [];
-
-        public bool IsEmpty => _inTransit.Count == 0;
-
-        public void Send(ReadOnlySpan<byte> datagram, System.Net.SocketAddress to)
-        {
-            if (random.NextDouble() < loss)
-                return;
-            var copies = random.NextDouble() < duplicates ? 2 : 1;
-            for (var i = 0; i < copies; i++)
-                _inTransit.Add((step() + fixedHoldSteps + random.Next(maxHoldSteps + 1), datagram.ToArray()));
-        }
-
-        public void DeliverDue(SessionCore receiver, long now)
-        {
-            var current = step();
-            // In the order sent among those due at the same step; held ones fall behind later ones.
-            var due = _inTransit.Where(d => d.DueStep <= current).ToList();
-            _inTransit.RemoveAll(d => d.DueStep <= current);
-            foreach (var (_, datagram) in due)
-            {
-                if (PacketReader.TryRead(datagram, out var header, out var error))
-                    receiver.Receive(datagram, header, now);
-                else
-                    receiver.OnMalformed(error);
-            }
         }
     }
 }

@@ -141,11 +141,7 @@ public sealed class HandshakeStateMachineTests
         client.Start(now: 0);
 
         var cookie = Enumerable.Range(1, 20).Select(i => (byte)i).ToArray();
-        var retry = PacketHeader.Create(PacketType.Error, PacketFlags.None, 0);
-        retry.Error = ErrorCode.Of(ConnectionError.Retry);
-        var datagram = new byte[PacketWriter.HeaderLength(PacketType.Error, PacketFlags.None) + cookie.Length];
-        cookie.CopyTo(datagram.AsSpan(PacketWriter.WriteHeader(datagram, retry)));
-        Deliver(client, datagram, now: 10);
+        Deliver(client, Refusal(ConnectionError.Retry, cookie), now: 10);
 
         Assert.Equal(2, sink.Datagrams.Count);
         Assert.True(PacketReader.TryRead(sink.Datagrams[1], out var second, out _));
@@ -154,6 +150,63 @@ public sealed class HandshakeStateMachineTests
         Assert.Equal(cookie.Length, data[0]);
         Assert.Equal(cookie, data.Slice(1, cookie.Length).ToArray());
         Assert.Equal(HandshakeState.Pending, client.State);
+    }
+
+    [Fact]
+    public void Client_handshake_takes_a_retry_whose_cookie_does_not_fit_in_its_auth_as_a_refusal()
+    {
+        // Found by the handshake fuzz target: with the vectors' RSA-2048 account a 1200-byte AUTH of
+        // version 1 (P-256 KEY) has 11 bytes of DATA, no room for a 20-byte cookie and FALLBACK, and
+        // the RETRY threw on the receive path.
+        var account = Vectors.Root.GetProperty("account");
+        Assert.True(AccountKey.TryImportEncrypted(account.Base64("encrypted_private_key_pkcs8_b64"), account.GetProperty("password").GetString(), out var key));
+        using (key)
+        {
+            var sink = new CapturingSink();
+            using var client = new ClientHandshake(account.Base64("certificate_b64"), key, Vectors.Root.GetProperty("server").Base64("public_key_spki_b64"),
+                new TransportSettings(new PaperclipClientOptions()), 250, sink, Peer, ProtocolConstants.Version1, allowFallback: false, EphemeralKey.Generate(KeyAgreement.P256));
+            client.Start(now: 0);
+
+            Deliver(client, Refusal(ConnectionError.Retry, new byte[AddressValidation.CookieSize]), now: 10);
+
+            // The same AUTH again at once, as after any refusal that may be spoofed; the reason kept for the end.
+            Assert.Equal(2, sink.Datagrams.Count);
+            Assert.Equal(sink.Datagrams[0], sink.Datagrams[1]);
+            Assert.Equal(HandshakeState.Pending, client.State);
+            var failure = Assert.IsType<ConnectionException>(client.Failure);
+            Assert.Contains("cookie", failure.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Client_handshake_gives_up_when_its_fallback_auth_is_refused()
+    {
+        // Found writing the handshake fuzz target's seeds: a server of versions 1 and 2 refuses a
+        // FALLBACK AUTH with DATA 01 02, which lists the version the fallback asks for, and the
+        // client took that for a spoof and waited for the timeout.
+        var account = TestPki.Account(4, validator: null);
+        var sink = new CapturingSink();
+        using var client = new ClientHandshake(account.Certificate, account.Key, TestPki.Shared.ServerPublicKey, new TransportSettings(TestPki.Shared.ClientOptions(account)), 250, sink, Peer,
+            ProtocolConstants.Version2, allowFallback: true, EphemeralKey.Generate(KeyAgreement.X25519));
+        client.Start(now: 0);
+        Deliver(client, Refusal(ConnectionError.VersionUnsupported, [ProtocolConstants.Version1]), now: 10);
+        Assert.Equal(2, sink.Datagrams.Count);
+        Assert.True(PacketReader.TryRead(sink.Datagrams[1], out var fallback, out _));
+        Assert.Equal(ProtocolConstants.Version1, fallback.Version);
+
+        Deliver(client, Refusal(ConnectionError.VersionUnsupported, [ProtocolConstants.Version1, ProtocolConstants.Version2]), now: 20);
+
+        Assert.Equal(HandshakeState.Failed, client.State);
+        Assert.IsType<VersionUnsupportedException>(client.Failure);
+    }
+
+    private static byte[] Refusal(ConnectionError error, byte[] data)
+    {
+        var header = PacketHeader.Create(PacketType.Error, PacketFlags.None, 0);
+        header.Error = ErrorCode.Of(error);
+        var datagram = new byte[PacketWriter.HeaderLength(PacketType.Error, PacketFlags.None) + data.Length];
+        data.CopyTo(datagram.AsSpan(PacketWriter.WriteHeader(datagram, header)));
+        return datagram;
     }
 
     private static ServerHandshake ServerHandshakeFor(byte[] clientAuth)

@@ -12,12 +12,15 @@ namespace Paperclip.Transport.Tests.Hardening;
 /// </summary>
 internal sealed class ProxiedPair : IAsyncDisposable
 {
-    private ProxiedPair(ServerHarness server, ImpairmentProxy proxy)
+    private ProxiedPair(ServerHarness server, ImpairmentProxy proxy, TamperingRelay? relay)
     {
         Server = server;
         Proxy = proxy;
+        _relay = relay;
         proxy.Observer = (direction, _, datagram) => (direction == Direction.Up ? Up : Down).Enqueue(datagram.ToArray());
     }
+
+    private readonly TamperingRelay? _relay;
 
     public ServerHarness Server { get; }
 
@@ -35,11 +38,14 @@ internal sealed class ProxiedPair : IAsyncDisposable
 
     public ConcurrentQueue<byte[]> Down { get; } = new();
 
-    public static async Task<ProxiedPair> StartAsync(Action<PaperclipServerOptions>? server = null, Action<PaperclipClientOptions>? client = null, DirectionSettings? impairment = null, long accountId = 1)
+    // tamper: when given, a TamperingRelay between the proxy and the server passes every datagram through it (to drop some selectively).
+    public static async Task<ProxiedPair> StartAsync(Action<PaperclipServerOptions>? server = null, Action<PaperclipClientOptions>? client = null, DirectionSettings? impairment = null, long accountId = 1,
+        Func<byte[], bool, byte[]?>? tamper = null)
     {
         var harness = ServerHarness.Start(server);
-        var proxy = new ImpairmentProxy(ImpairmentSettings.Symmetric(harness.EndPoint, impairment ?? DirectionSettings.None));
-        var pair = new ProxiedPair(harness, proxy);
+        var relay = tamper is null ? null : new TamperingRelay(harness.EndPoint, tamper);
+        var proxy = new ImpairmentProxy(ImpairmentSettings.Symmetric(relay?.EndPoint ?? harness.EndPoint, impairment ?? DirectionSettings.None));
+        var pair = new ProxiedPair(harness, proxy, relay);
         var account = TestPki.Account(accountId, harness.Validator);
         pair.Client = new ClientHarness(new PaperclipClient(TestPki.Shared.ClientOptions(account, client)));
         await pair.Client.Client.ConnectAsync(proxy.ListenEndPoint, TestContext.Current.CancellationToken).WaitAsync(Wait.Timeout, TestContext.Current.CancellationToken);
@@ -59,6 +65,8 @@ internal sealed class ProxiedPair : IAsyncDisposable
     {
         await Client.DisposeAsync();
         await Proxy.DisposeAsync();
+        if (_relay is not null)
+            await _relay.DisposeAsync();
         await Server.DisposeAsync();
     }
 }

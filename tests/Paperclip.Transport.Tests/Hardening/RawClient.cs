@@ -36,19 +36,22 @@ internal sealed class RawClient : IDisposable
 
     public ushort NextSequence { get; set; } = 2;
 
+    /// <summary>The protocol version its AUTH asks for (1 unless set; its key is P-256 either way).</summary>
+    public byte Version { get; init; } = ProtocolConstants.Version1;
+
     /// <summary>A client AUTH datagram by the spec (§5.1): COOKIE_LEN, COOKIE, zero padding to <paramref name="size"/>.</summary>
-    public static byte[] BuildAuth(TestAccount account, ReadOnlySpan<byte> ephemeralKey, ushort sequence, ReadOnlySpan<byte> cookie = default, int size = ProtocolConstants.MinClientAuthSize, byte[]? signature = null)
+    public static byte[] BuildAuth(TestAccount account, ReadOnlySpan<byte> ephemeralKey, ushort sequence, ReadOnlySpan<byte> cookie = default, int size = ProtocolConstants.MinClientAuthSize, byte[]? signature = null, byte version = ProtocolConstants.Version1)
     {
         signature ??= AuthSignature.SignClient(account.Key, ephemeralKey);
         var headerLength = PacketWriter.AuthHeaderLength(account.Certificate.Length, ephemeralKey.Length, signature.Length);
         var auth = new byte[Math.Max(size, headerLength + 1 + cookie.Length)];
-        PacketWriter.WriteAuthHeader(auth, PacketFlags.None, sequence, account.Certificate, ephemeralKey, signature);
+        PacketWriter.WriteAuthHeader(auth, PacketFlags.None, sequence, version, account.Certificate, ephemeralKey, signature);
         auth[headerLength] = (byte)cookie.Length;
         cookie.CopyTo(auth.AsSpan(headerLength + 1));
         return auth;
     }
 
-    public byte[] Auth(ReadOnlySpan<byte> cookie = default) => BuildAuth(Account, Ephemeral.PublicKey, 0, cookie);
+    public byte[] Auth(ReadOnlySpan<byte> cookie = default) => BuildAuth(Account, Ephemeral.PublicKey, 0, cookie, version: Version);
 
     public void Send(ReadOnlySpan<byte> datagram) => Socket.SendTo(datagram, SocketFlags.None, _server);
 
@@ -95,7 +98,7 @@ internal sealed class RawClient : IDisposable
                 continue;
             if (header.Type == PacketType.Error && header.Error == ErrorCode.Of(ConnectionError.Retry))
             {
-                clientAuth = BuildAuth(Account, Ephemeral.PublicKey, 1, datagram.AsSpan(header.Length));
+                clientAuth = BuildAuth(Account, Ephemeral.PublicKey, 1, datagram.AsSpan(header.Length), version: Version);
                 Send(clientAuth);
             }
             else if (header.Type == PacketType.Error)

@@ -15,6 +15,7 @@ public static class FuzzTargets
         new("reassembly", BaseAllocation, AllocationPerInputByte, ReassemblyTarget.Run),
         new("inflate", BaseAllocation, AllocationPerInputByte, InflateTarget.Run),
         new("auth", BaseAllocation, AllocationPerInputByte, AuthTarget.Run),
+        new("handshake", BaseAllocation, AllocationPerInputByte, HandshakeTarget.Run),
         new("certificate", BaseAllocation, AllocationPerInputByte, CertificateTarget.Run),
         new("spki", BaseAllocation, AllocationPerInputByte, SpkiTarget.Run),
         new("pkcs8", BaseAllocation, AllocationPerInputByte, Pkcs8Target.Run),

@@ -109,7 +109,8 @@ internal sealed class ClientHandshake : IDisposable
     public void Start(long now)
     {
         _startedMs = now;
-        SendAuth(cookie: default, now);
+        if (!TrySendAuth(cookie: default, now))
+            throw new ArgumentException("The certificate is too large for one AUTH datagram; use an RSA-2048 or ECDSA P-256 key.");
     }
 
     /// <summary>A plaintext datagram from the server while the handshake is pending (sealed ones cannot belong to it).</summary>
@@ -152,20 +153,23 @@ internal sealed class ClientHandshake : IDisposable
         Keys?.Dispose();
     }
 
-    private void SendAuth(ReadOnlySpan<byte> cookie, long now)
+    // A new AUTH carrying the cookie; false, with nothing changed, when it would not fit in one datagram.
+    private bool TrySendAuth(ReadOnlySpan<byte> cookie, long now)
     {
         var signature = AuthSignature.SignClient(_privateKey, _ephemeral.PublicKey);
-        _authSequence = _nextSequence++;
         var headerLength = PacketWriter.AuthHeaderLength(_certificate.Length, _ephemeral.PublicKey.Length, signature.Length);
         // DATA: COOKIE_LEN, COOKIE, FALLBACK, then zero padding to at least 1200 bytes (anti-amplification, §5.5).
-        var auth = new byte[ClientAuthData.DatagramLength(headerLength, cookie.Length)];
+        var length = ClientAuthData.DatagramLength(headerLength, cookie.Length);
+        if (length > _maxDatagramSize)
+            return false;
+        var auth = new byte[length];
+        _authSequence = _nextSequence++;
         PacketWriter.WriteAuthHeader(auth, PacketFlags.None, _authSequence, _version, _certificate, _ephemeral.PublicKey, signature);
         ClientAuthData.Write(auth.AsSpan(headerLength), cookie, _fallback);
-        if (auth.Length > _maxDatagramSize)
-            throw new ArgumentException("The certificate is too large for one AUTH datagram; use an RSA-2048 or ECDSA P-256 key.");
         _clientAuth = auth;
         _authSends = 0;
         TransmitAuth(now);
+        return true;
     }
 
     private void TransmitAuth(long now)
@@ -247,7 +251,9 @@ internal sealed class ClientHandshake : IDisposable
         {
             if (Keys is not null || ++_retries > MaxRetries || data.Length > byte.MaxValue)
                 return;
-            SendAuth(data, now);
+            // Spoofed, or a certificate too large for a cookie at this datagram size: a refusal.
+            if (!TrySendAuth(data, now))
+                OnFailedAnswer(ConnectionError.Connection, new ConnectionException($"the server's cookie of {data.Length} bytes does not fit in one AUTH datagram with this certificate"), tellServer: false, now);
             return;
         }
         if (code.Connection == ConnectionError.VersionUnsupported && OnVersionUnsupported(data, now))
@@ -255,18 +261,21 @@ internal sealed class ClientHandshake : IDisposable
         OnFailedAnswer(code.Connection, PaperclipException.FromCode(code, "refused by the server"), tellServer: false, now);
     }
 
-    // §5.1: ignored after a valid server AUTH or when it lists the version asked for (a spoof);
-    // a refused fallback ends the attempt (the first refusal was forged); otherwise the highest
-    // listed version below ours, when the configuration allows falling back. True when handled.
+    // §5.1: ignored after a valid server AUTH; a refused fallback ends the attempt (the first
+    // refusal was forged), whatever the list, since a server's list always has version 1; else
+    // ignored when it lists the version asked for (a spoof); otherwise the highest listed version
+    // below ours, when the configuration allows falling back. True when handled.
     private bool OnVersionUnsupported(ReadOnlySpan<byte> accepted, long now)
     {
-        if (Keys is not null || (accepted.IsEmpty ? _version == ProtocolConstants.Version1 : accepted.Contains(_version)))
+        if (Keys is not null)
             return true;
         if (_fallback != 0)
         {
             Fail(new VersionUnsupportedException($"the server refused version {_version} after refusing version {_fallback}"));
             return true;
         }
+        if (accepted.IsEmpty ? _version == ProtocolConstants.Version1 : accepted.Contains(_version))
+            return true;
         byte lower = 0;
         if (accepted.IsEmpty)
             lower = ProtocolConstants.Version1;
@@ -282,7 +291,8 @@ internal sealed class ClientHandshake : IDisposable
         _version = lower;
         _ephemeral.Dispose();
         _ephemeral = EphemeralKey.Generate(KeyAgreement.P256);
-        SendAuth(default, now);
+        if (!TrySendAuth(default, now))
+            Fail(new ConnectionException($"the AUTH of version {lower} does not fit in one datagram with this certificate"));
         return true;
     }
 
