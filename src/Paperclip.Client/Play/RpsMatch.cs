@@ -229,7 +229,7 @@ public sealed class RpsMatch : IAsyncDisposable
 
     private async Task<bool> HasOpponentAsync(CancellationToken cancellationToken)
     {
-        IReadOnlyList<LobbySummary> lobbies;
+        IReadOnlyList<LobbyListing> lobbies;
         try
         {
             lobbies = await _api.GetLobbiesAsync(cancellationToken).ConfigureAwait(false);
