@@ -29,7 +29,7 @@ public static class PacketRules
     /// <summary>The flags that <paramref name="type"/> admits.</summary>
     public static PacketFlags AllowedFlags(PacketType type) => type switch
     {
-        PacketType.Default => AllFlags,
+        PacketType.Default or PacketType.Channel => AllFlags,
         PacketType.Ack or PacketType.Heartbeat or PacketType.Error => AllFlags & ~PacketFlags.Frag,
         PacketType.Auth => PacketFlags.Reliable,
         PacketType.Batch => PacketFlags.Encrypted,
@@ -39,7 +39,7 @@ public static class PacketRules
     /// <summary>Builds the TF byte: <c>(type &lt;&lt; 5) | flags</c>.</summary>
     public static byte ToTypeAndFlags(PacketType type, PacketFlags flags) => (byte)(((int)type << 5) | (int)flags);
 
-    /// <summary>The packet type of a TF byte (may be a reserved value 6 or 7).</summary>
+    /// <summary>The packet type of a TF byte (may be the reserved value 7).</summary>
     public static PacketType TypeOf(byte typeAndFlags) => (PacketType)(typeAndFlags >> 5);
 
     /// <summary>The flags of a TF byte.</summary>

@@ -15,4 +15,6 @@ public enum PacketType : byte
     Error = 4,
     /// <summary>A container of several packets sealed once (protocol §2.1).</summary>
     Batch = 5,
+    /// <summary>Application data on an ordered or sequenced stream (protocol §2.2); version 2 only.</summary>
+    Channel = 6,
 }

@@ -1,10 +1,34 @@
 namespace Paperclip.Protocol;
 
-/// <summary>Fixed values and the default limits of Paperclip Protocol v1 (protocol §8).</summary>
+/// <summary>Fixed values and the default limits of Paperclip Protocol versions 1 and 2 (protocol §8).</summary>
 public static class ProtocolConstants
 {
-    /// <summary>The protocol version carried in AUTH.</summary>
-    public const byte Version = 1;
+    /// <summary>Version 1: DEFAULT messages, unordered reliability, P-256 ephemeral keys.</summary>
+    public const byte Version1 = 1;
+
+    /// <summary>Version 2: version 1 plus CHANNEL streams (§2.2) and X25519 ephemeral keys (§6.1).</summary>
+    public const byte Version2 = 2;
+
+    /// <summary>The newest version this implementation speaks.</summary>
+    public const byte LatestVersion = Version2;
+
+    /// <summary>Channels per delivery on a session (LANE bits 5..0).</summary>
+    public const int ChannelCount = 64;
+
+    /// <summary>An ordered stream's sender stays this many messages past its oldest unacknowledged one at most (§2.2).</summary>
+    public const int OrderedSendWindow = 4096;
+
+    /// <summary>No SEQ is given out this far or more past the oldest unacknowledged RELIABLE message (§3.1).</summary>
+    public const int SequenceWindow = 32_768;
+
+    /// <summary>Default number of out-of-order CHANNEL messages held per session (§8).</summary>
+    public const int MaxHeldMessages = 4096;
+
+    /// <summary>Default bytes of out-of-order CHANNEL messages held per session (§8).</summary>
+    public const int MaxHeldBytes = 1 << 20;
+
+    /// <summary>Default bytes of out-of-order CHANNEL messages held over all sessions of a server (§8).</summary>
+    public const long MaxHeldBytesTotal = 64L << 20;
 
     /// <summary>Bytes of the fixed header: TF and SEQ.</summary>
     public const int FixedHeaderSize = 3;

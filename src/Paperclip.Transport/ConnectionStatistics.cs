@@ -19,6 +19,8 @@ public enum DropReason
     Duplicate,
     /// <summary>Its fragment set was inconsistent or over the reassembly caps.</summary>
     Reassembly,
+    /// <summary>An out-of-order CHANNEL message past the held-message bounds: not acknowledged, so the peer resends it (protocol §2.2).</summary>
+    Refused,
 }
 
 /// <summary>
@@ -53,6 +55,12 @@ public sealed class ConnectionStatistics
 
     /// <summary>RELIABLE messages sent again after their timeout.</summary>
     public long Retransmissions { get; internal set; }
+
+    /// <summary>
+    /// Unreliable messages dropped before they left: older than the maximum queue delay when the
+    /// I/O loop got to them, or with no sequence id free (protocol §3.1's window).
+    /// </summary>
+    public long UnreliableDropped { get; internal set; }
 
     /// <summary>Drops for one reason.</summary>
     public long Dropped(DropReason reason) => Volatile.Read(ref _drops[(int)reason]);

@@ -1,12 +1,58 @@
+using Paperclip.Protocol;
+
 namespace Paperclip.Transport;
 
-/// <summary>How a message is delivered.</summary>
+/// <summary>
+/// How a message is delivered. The first two travel as DEFAULT packets (every protocol version);
+/// the others on one of a session's 64 channels as CHANNEL packets, which need protocol
+/// version 2 (protocol §2.2). Each channel has one independent stream per channel delivery: a
+/// message held back on one stream never holds back another.
+/// </summary>
 public enum Delivery
 {
     /// <summary>At most once, in any order; nothing is resent (game state that the next update replaces).</summary>
     Unreliable,
     /// <summary>Exactly once, in any order: resent until acknowledged; the session ends if it never is (protocol §4).</summary>
     Reliable,
+    /// <summary>Exactly once, in the order sent on its channel (events, chat, commands). A lost message holds back the later ones of its stream only.</summary>
+    ReliableOrdered,
+    /// <summary>
+    /// Only messages newer than every one delivered on the stream; older ones are dropped. The
+    /// newest always arrives: it is resent until acknowledged, and an older one stops being resent
+    /// once a newer one is acknowledged (state where only the latest matters: a score, a door).
+    /// </summary>
+    ReliableSequenced,
+    /// <summary>Only messages newer than every one delivered on the stream; nothing is resent (positions, inputs at a high rate).</summary>
+    UnreliableSequenced,
+}
+
+/// <summary>How a received message travelled.</summary>
+/// <param name="Delivery">The delivery it was sent with.</param>
+/// <param name="Channel">Its channel, 0–63; 0 for <see cref="Transport.Delivery.Unreliable"/> and <see cref="Transport.Delivery.Reliable"/>, which have none.</param>
+/// <param name="Flags">Its packet flags (RELIABLE, CHECKSUM, COMPRESSED, FRAG; ENCRYPTED when it arrived sealed or in a sealed BATCH).</param>
+public readonly record struct MessageInfo(Delivery Delivery, int Channel, PacketFlags Flags)
+{
+    /// <summary>True when it arrived sealed (every message under the required encryption policy).</summary>
+    public bool IsEncrypted => (Flags & PacketFlags.Encrypted) != 0;
+
+    /// <summary>The send options that reproduce its CHECKSUM, COMPRESSED and plaintext form (an echo sends it back as it came).</summary>
+    public SendOptions SendOptions =>
+        ((Flags & PacketFlags.Checksum) != 0 ? SendOptions.Checksum : SendOptions.None)
+        | ((Flags & PacketFlags.Compressed) != 0 ? SendOptions.Compress : SendOptions.None)
+        | (IsEncrypted ? SendOptions.None : SendOptions.Plaintext);
+
+    /// <summary>True for the deliveries that travel on a channel (protocol version 2).</summary>
+    public static bool IsChannelDelivery(Delivery delivery) => delivery is Delivery.ReliableOrdered or Delivery.ReliableSequenced or Delivery.UnreliableSequenced;
+
+    internal static MessageInfo Of(in PacketHeader header, bool encrypted)
+    {
+        var flags = header.Flags | (encrypted ? PacketFlags.Encrypted : PacketFlags.None);
+        var reliable = (header.Flags & PacketFlags.Reliable) != 0;
+        if (header.Type != PacketType.Channel)
+            return new(reliable ? Delivery.Reliable : Delivery.Unreliable, 0, flags);
+        var delivery = !header.Sequenced ? Delivery.ReliableOrdered : reliable ? Delivery.ReliableSequenced : Delivery.UnreliableSequenced;
+        return new(delivery, header.Channel, flags);
+    }
 }
 
 /// <summary>Per-message choices besides the delivery.</summary>
@@ -33,3 +79,6 @@ public enum SocketEngine
     /// <summary>.NET's own socket engine (awaited receives), on every platform; each datagram is copied and handed to the engine's thread.</summary>
     Portable,
 }
+
+/// <summary>A session's send buffer is full (<see cref="PaperclipOptions.MaxSendBufferBytes"/>): the peer is not keeping up. Use <c>TrySend</c>, or await <c>WhenWritableAsync</c>.</summary>
+public sealed class SendBufferFullException(string message) : InvalidOperationException(message);

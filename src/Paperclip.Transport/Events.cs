@@ -3,10 +3,10 @@ using Paperclip.Protocol;
 namespace Paperclip.Transport;
 
 /// <summary>A message from a client. <paramref name="data"/> is valid only during the call.</summary>
-public delegate void ServerDataHandler(PaperclipConnection connection, ReadOnlySpan<byte> data, PacketFlags flags);
+public delegate void ServerDataHandler(PaperclipConnection connection, ReadOnlySpan<byte> data, MessageInfo message);
 
 /// <summary>A message from the server. <paramref name="data"/> is valid only during the call.</summary>
-public delegate void ClientDataHandler(ReadOnlySpan<byte> data, PacketFlags flags);
+public delegate void ClientDataHandler(ReadOnlySpan<byte> data, MessageInfo message);
 
 /// <summary>A client completed its handshake.</summary>
 public sealed class ClientJoinedEventArgs(PaperclipConnection connection) : EventArgs

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Paperclip.Protocol;
+using Paperclip.Protocol.Crypto;
 using Paperclip.Transport.Internal;
 using Paperclip.Transport.Internal.Handshake;
 using Paperclip.Transport.Internal.Io;
@@ -19,13 +20,16 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly EventQueue _events;
-    private readonly Action<object, ReadOnlySpan<byte>, PacketFlags> _raiseData;
+    private readonly Action<object, ReadOnlySpan<byte>, MessageInfo> _raiseData;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HandshakeTimer _handshakeTimer;
     private readonly byte[] _certificate;
     private readonly AsymmetricAlgorithm _privateKey;
     private readonly byte[] _serverPublicKey;
     private readonly long _authRetransmitDelayMs;
+    private readonly byte _version;
+    private readonly bool _allowFallback;
+    private readonly KeyAgreement _keyAgreement;
     private UdpEndpoint? _endpoint;
     private ClientSession? _session;
     private SocketAddress? _server;
@@ -44,11 +48,14 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         _privateKey = options.PrivateKey!;
         _serverPublicKey = options.ServerPublicKey!.ToArray();
         _authRetransmitDelayMs = (long)options.AuthRetransmitDelay.TotalMilliseconds;
+        _version = (byte)options.ProtocolVersion;
+        _allowFallback = options.AllowVersionFallback;
+        _keyAgreement = _version >= ProtocolConstants.Version2 ? options.KeyAgreement : KeyAgreement.P256;
         _handshakeTimer = new HandshakeTimer(this);
         Clock = new Clock(options.TimeProvider);
         _logger = logger ?? NullLogger<PaperclipClient>.Instance;
         _events = new EventQueue(options.EventDelivery);
-        _raiseData = static (client, data, flags) => ((PaperclipClient)client).DataReceived?.Invoke(data, flags);
+        _raiseData = static (client, data, info) => ((PaperclipClient)client).DataReceived?.Invoke(data, info);
     }
 
     /// <summary>The server sent a message (on the receive thread, or from <see cref="Poll"/>).</summary>
@@ -71,6 +78,9 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
 
     /// <summary>Traffic counters and the RTT (empty before <see cref="ConnectAsync(EndPoint, CancellationToken)"/>).</summary>
     public ConnectionStatistics Statistics => _session?.Statistics ?? new ConnectionStatistics();
+
+    /// <summary>The protocol version of the session (1 or 2); 0 before it is connected.</summary>
+    public int ProtocolVersion => IsConnected ? _session!.Version : 0;
 
     /// <summary>The local address of the client's socket.</summary>
     public IPEndPoint LocalEndPoint => _endpoint?.LocalEndPoint ?? throw new InvalidOperationException("Not connected.");
@@ -107,7 +117,8 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         var endpoint = new UdpEndpoint(new IPEndPoint(IPAddress.IPv6Any, 0), this, Settings, Clock, _logger);
         _session = new ClientSession(this, endpoint, _server);
         _endpoint = endpoint;
-        _handshake = new ClientHandshake(_certificate, _privateKey, _serverPublicKey, Settings, _authRetransmitDelayMs, endpoint, _server);
+        _handshake = new ClientHandshake(_certificate, _privateKey, _serverPublicKey, Settings, _authRetransmitDelayMs, endpoint, _server,
+            _version, _allowFallback, EphemeralKey.Generate(_keyAgreement));
         endpoint.Start();
         await endpoint.Loop.InvokeAsync(() =>
         {
@@ -125,13 +136,35 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
     /// </summary>
     /// <exception cref="SizeException">The message exceeds the maximum message size or 255 fragments.</exception>
     /// <exception cref="ArgumentException">Unknown options, or <see cref="SendOptions.Plaintext"/> under the required policy.</exception>
+    /// <exception cref="SendBufferFullException">The send buffer is full (<see cref="PaperclipOptions.MaxSendBufferBytes"/>).</exception>
     /// <exception cref="InvalidOperationException">Not connected.</exception>
-    public void Send(ReadOnlySpan<byte> data, Delivery delivery = Delivery.Reliable, SendOptions options = SendOptions.None)
-    {
-        if (!IsConnected)
-            throw new InvalidOperationException("Not connected.");
-        _session!.Send(data, delivery, options);
-    }
+    public void Send(ReadOnlySpan<byte> data, Delivery delivery = Delivery.Reliable, SendOptions options = SendOptions.None) => Send(data, delivery, 0, options);
+
+    /// <summary>
+    /// Sends a message on <paramref name="channel"/> (0–63) with a channel delivery
+    /// (<see cref="Delivery.ReliableOrdered"/>, <see cref="Delivery.ReliableSequenced"/>,
+    /// <see cref="Delivery.UnreliableSequenced"/>), from any thread; always sealed. For the other
+    /// deliveries the channel is 0.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not connected, or a channel delivery on a session of protocol version 1.</exception>
+    /// <exception cref="SendBufferFullException">The send buffer is full.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A channel outside 0–63.</exception>
+    public void Send(ReadOnlySpan<byte> data, Delivery delivery, int channel, SendOptions options = SendOptions.None) => ConnectedSession.Send(data, delivery, channel, options);
+
+    /// <summary>Sends like <see cref="Send(ReadOnlySpan{byte}, Delivery, int, SendOptions)"/>, or returns false, sending nothing, when the send buffer has no room.</summary>
+    public bool TrySend(ReadOnlySpan<byte> data, Delivery delivery = Delivery.Reliable, int channel = 0, SendOptions options = SendOptions.None) =>
+        ConnectedSession.TrySend(data, delivery, channel, options);
+
+    /// <summary>Completes once the send buffer is at most half full, or the session ended.</summary>
+    public Task WhenWritableAsync(CancellationToken cancellationToken = default) => ConnectedSession.WhenWritableAsync(cancellationToken);
+
+    /// <summary>Bytes of messages the session holds for sending: queued, waiting for a window, or sent and not yet acknowledged.</summary>
+    public long QueuedBytes => _session?.BufferedBytes ?? 0;
+
+    /// <summary>Messages the session holds for sending.</summary>
+    public int QueuedMessages => _session?.BufferedMessages ?? 0;
+
+    private ClientSession ConnectedSession => IsConnected ? _session! : throw new InvalidOperationException("Not connected.");
 
     /// <summary>Raises queued events on the calling thread (with <see cref="EventDelivery.Polled"/>); returns how many.</summary>
     public int Poll(int maxEvents = int.MaxValue) => _events.Drain(maxEvents);
@@ -162,7 +195,8 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         if (!from.Equals(_server))
             return; // a client admits datagrams only from its server (§5.4)
         var session = _session!;
-        if (!PacketReader.TryRead(datagram, out var header, out var error))
+        // Read as version 2 reads it: a version-1 session refuses a CHANNEL packet itself.
+        if (!PacketReader.TryRead(datagram, ProtocolConstants.LatestVersion, out var header, out var error))
         {
             if (IsConnected)
                 session.OnMalformed(error);
@@ -197,7 +231,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         session.ServerFinishedAck = handshake.ServerFinishedAck;
         session.ClientFinished = handshake.ClientFinished;
         session.FinishedSequence = handshake.FinishedHeader.Sequence;
-        session.Activate(handshake.Keys!, isClient: true, Clock.NowMilliseconds);
+        session.Activate(handshake.Keys!, isClient: true, handshake.Version, Clock.NowMilliseconds);
         session.ContinueSequenceAt(handshake.NextSequence);
         handshake.Dispose();
         session.QueueFinished(handshake.FinishedHeader, handshake.FinishedMac);
@@ -229,7 +263,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
 
     // ---------------------------------------------------------------- session callbacks
 
-    internal void RaiseData(ReadOnlySpan<byte> data, PacketFlags flags) => _events.Message(this, data, flags, _raiseData);
+    internal void RaiseData(ReadOnlySpan<byte> data, in MessageInfo info) => _events.Message(this, data, info, _raiseData);
 
     internal void RaiseError(ErrorCode code, string text) =>
         _events.Other(() => ErrorReceived?.Invoke(this, new ErrorReceivedEventArgs(null, code, text)));

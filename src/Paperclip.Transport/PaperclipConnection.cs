@@ -39,8 +39,35 @@ public sealed class PaperclipConnection
     /// </summary>
     /// <exception cref="SizeException">The message exceeds the maximum message size or 255 fragments.</exception>
     /// <exception cref="ArgumentException">Unknown options, or <see cref="SendOptions.Plaintext"/> under the required policy.</exception>
+    /// <exception cref="SendBufferFullException">The send buffer is full (<see cref="PaperclipOptions.MaxSendBufferBytes"/>).</exception>
     /// <exception cref="ObjectDisposedException">The session has ended.</exception>
-    public void Send(ReadOnlySpan<byte> data, Delivery delivery = Delivery.Reliable, SendOptions options = SendOptions.None) => Session.Send(data, delivery, options);
+    public void Send(ReadOnlySpan<byte> data, Delivery delivery = Delivery.Reliable, SendOptions options = SendOptions.None) => Session.Send(data, delivery, 0, options);
+
+    /// <summary>
+    /// Sends a message on <paramref name="channel"/> (0–63) with a channel delivery
+    /// (<see cref="Delivery.ReliableOrdered"/>, <see cref="Delivery.ReliableSequenced"/>,
+    /// <see cref="Delivery.UnreliableSequenced"/>), from any thread; always sealed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A channel delivery to a client whose session runs protocol version 1 (see <see cref="ProtocolVersion"/>).</exception>
+    /// <exception cref="SendBufferFullException">The send buffer is full.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A channel outside 0–63.</exception>
+    public void Send(ReadOnlySpan<byte> data, Delivery delivery, int channel, SendOptions options = SendOptions.None) => Session.Send(data, delivery, channel, options);
+
+    /// <summary>Sends like <see cref="Send(ReadOnlySpan{byte}, Delivery, int, SendOptions)"/>, or returns false, sending nothing, when the send buffer has no room.</summary>
+    public bool TrySend(ReadOnlySpan<byte> data, Delivery delivery = Delivery.Reliable, int channel = 0, SendOptions options = SendOptions.None) =>
+        Session.TrySend(data, delivery, channel, options);
+
+    /// <summary>Completes once the send buffer is at most half full, or the session ended.</summary>
+    public Task WhenWritableAsync(CancellationToken cancellationToken = default) => Session.WhenWritableAsync(cancellationToken);
+
+    /// <summary>Bytes of messages held for sending: queued, waiting for a window, or sent and not yet acknowledged.</summary>
+    public long QueuedBytes => Session.BufferedBytes;
+
+    /// <summary>Messages held for sending.</summary>
+    public int QueuedMessages => Session.BufferedMessages;
+
+    /// <summary>The protocol version of the session: 2 has channels, 1 does not.</summary>
+    public int ProtocolVersion => Session.Version;
 
     /// <summary>
     /// Sends the client an ERROR packet that does not end the session (e.g. PACKET / DATA for a

@@ -43,6 +43,34 @@ public abstract class PaperclipOptions
     /// <summary>Bytes of partial messages kept per session. Default 1 MiB.</summary>
     public int MaxPartialBytes { get; set; } = ProtocolConstants.MaxPartialBytes;
 
+    /// <summary>
+    /// Out-of-order CHANNEL messages held per session, waiting for the one their ordered stream
+    /// needs next (protocol §8). Default 4096, the spec's and one ordered send window: past it a new
+    /// one is refused and resent by the peer later.
+    /// </summary>
+    public int MaxHeldMessages { get; set; } = ProtocolConstants.MaxHeldMessages;
+
+    /// <summary>Bytes of out-of-order CHANNEL messages held per session. Default 1 MiB, the spec's.</summary>
+    public int MaxHeldBytes { get; set; } = ProtocolConstants.MaxHeldBytes;
+
+    /// <summary>
+    /// Bytes a session holds for sending at most: queued, waiting for the congestion or stream
+    /// windows, or in flight unacknowledged. Past it <c>TrySend</c> returns false and <c>Send</c>
+    /// throws <see cref="SendBufferFullException"/>; <c>WhenWritableAsync</c> waits for room.
+    /// Default 1 MiB: four maximum-size messages, or about 100 ms of a 10 MB/s stream — enough to
+    /// keep a fast path busy, small enough that a slow or vanished peer cannot make a sender hoard
+    /// memory. An empty buffer always takes one message, however large.
+    /// </summary>
+    public int MaxSendBufferBytes { get; set; } = 1 << 20;
+
+    /// <summary>
+    /// An unreliable message still queued this long after it was sent (the I/O loop was busy) is
+    /// dropped, and counted in <see cref="ConnectionStatistics.UnreliableDropped"/>, rather than
+    /// sent late. Default 200 ms: several frames of a 20–60 Hz game, after which a state update is
+    /// stale and its successor is on its way.
+    /// </summary>
+    public TimeSpan MaxUnreliableQueueDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>A partial message that gained no fragment for this long is dropped. Default 10 s.</summary>
     public TimeSpan ReassemblyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -98,6 +126,10 @@ public abstract class PaperclipOptions
         Require(MaxPartialMessages > 0, nameof(MaxPartialMessages), "must be positive");
         Require(MaxPartialBytes > 0, nameof(MaxPartialBytes), "must be positive");
         Require(ReassemblyTimeout > TimeSpan.Zero, nameof(ReassemblyTimeout), "must be positive");
+        Require(MaxHeldMessages > 0, nameof(MaxHeldMessages), "must be positive");
+        Require(MaxHeldBytes > 0, nameof(MaxHeldBytes), "must be positive");
+        Require(MaxSendBufferBytes > 0, nameof(MaxSendBufferBytes), "must be positive");
+        Require(MaxUnreliableQueueDelay > TimeSpan.Zero, nameof(MaxUnreliableQueueDelay), "must be positive");
         Require(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), "must be positive");
         Require(HeartbeatRetryInterval > TimeSpan.Zero, nameof(HeartbeatRetryInterval), "must be positive");
         Require(HeartbeatTimeout > HeartbeatInterval, nameof(HeartbeatTimeout), "must exceed HeartbeatInterval");

@@ -27,8 +27,9 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     private readonly EventQueue _events;
     private readonly AddressValidation _addressValidation;
     private readonly ReassemblyBudget _reassemblyBudget;
+    private readonly ReassemblyBudget _heldBudget;
     private readonly Lock _signingLock = new();
-    private readonly Action<object, ReadOnlySpan<byte>, PacketFlags> _raiseData;
+    private readonly Action<object, ReadOnlySpan<byte>, MessageInfo> _raiseData;
     private readonly Action<ServerHandshake, long> _onHandshakeTimer;
     private readonly CancellationTokenSource _stopping = new();
     private readonly IPEndPoint _listenEndPoint;
@@ -38,6 +39,8 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     private readonly Func<ClientIdentity, bool>? _admission;
     private readonly int _maxClients;
     private readonly int _maxPending;
+    private readonly byte _maxVersion;
+    private readonly byte[] _acceptedVersions;
     private UdpEndpoint? _endpoint;
 
     /// <summary>Creates a server; <see cref="Start"/> binds it.</summary>
@@ -55,12 +58,15 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         _admission = options.Admission;
         _maxClients = options.MaxClients;
         _maxPending = options.MaxPendingHandshakes;
+        _maxVersion = (byte)options.MaxProtocolVersion;
+        _acceptedVersions = [.. Enumerable.Range(ProtocolConstants.Version1, _maxVersion).Select(v => (byte)v)];
         Clock = new Clock(options.TimeProvider);
         _logger = logger ?? NullLogger<PaperclipServer>.Instance;
         _events = new EventQueue(options.EventDelivery);
         _addressValidation = new AddressValidation(options.CookieMode, options.CookiePendingThreshold, options.CookieAuthRateThreshold, options.TimeProvider, options.CookieLifetime);
         _reassemblyBudget = new ReassemblyBudget(options.MaxReassemblyBytes);
-        _raiseData = (connection, data, flags) => DataReceived?.Invoke((PaperclipConnection)connection, data, flags);
+        _heldBudget = new ReassemblyBudget(options.MaxHeldBytesTotal);
+        _raiseData = (connection, data, info) => DataReceived?.Invoke((PaperclipConnection)connection, data, info);
         _onHandshakeTimer = OnHandshakeTimer;
     }
 
@@ -115,14 +121,21 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     /// <summary>Raises queued events on the calling thread (with <see cref="EventDelivery.Polled"/>); returns how many.</summary>
     public int Poll(int maxEvents = int.MaxValue) => _events.Drain(maxEvents);
 
-    /// <summary>Sends a message to every connected client.</summary>
-    public void Broadcast(ReadOnlySpan<byte> data, Delivery delivery = Delivery.Reliable, SendOptions options = SendOptions.None)
+    /// <summary>
+    /// Sends a message to every connected client; a client whose send buffer is full misses it
+    /// (see <see cref="PaperclipConnection.TrySend(ReadOnlySpan{byte}, Delivery, int, SendOptions)"/>).
+    /// A channel delivery goes to the version-2 clients only. Returns how many clients it went to.
+    /// </summary>
+    public int Broadcast(ReadOnlySpan<byte> data, Delivery delivery = Delivery.Reliable, SendOptions options = SendOptions.None, int channel = 0)
     {
+        var sent = 0;
+        var needsChannels = MessageInfo.IsChannelDelivery(delivery);
         foreach (var session in _sessionList.Items)
         {
-            if (!session.IsEnding)
-                session.Send(data, delivery, options);
+            if (!session.IsEnding && (!needsChannels || session.Version >= ProtocolConstants.Version2) && session.TrySend(data, delivery, channel, options))
+                sent++;
         }
+        return sent;
     }
 
     /// <summary>Tells every client the server is going (SERVER_DISCONNECT), then closes the socket.</summary>
@@ -170,7 +183,8 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 
     void IDatagramHandler.OnDatagram(Span<byte> datagram, SocketAddress from)
     {
-        if (!PacketReader.TryRead(datagram, out var header, out var error))
+        // Read as version 2 reads it: a version-1 session refuses a CHANNEL packet itself.
+        if (!PacketReader.TryRead(datagram, ProtocolConstants.LatestVersion, out var header, out var error))
         {
             if (_sessions.TryGetValue(from, out var known))
                 known.OnMalformed(error);
@@ -208,12 +222,22 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
             return;
         }
         Interlocked.Add(ref Statistics._bytesReceivedUnvalidated, datagram.Length);
-        if (header.Version != ProtocolConstants.Version)
+        // VERSION before any other field (§5.1); a FALLBACK naming a version we accept means
+        // someone forged the refusal that made the client fall back: refuse, so it gives up.
+        if (header.Version is < ProtocolConstants.Version1 || header.Version > _maxVersion
+            || (ClientAuthData.TryRead(datagram[header.Length..], out _, out var fallback) && fallback != 0 && fallback <= _maxVersion))
         {
-            SendStateless(from, ErrorCode.Of(ConnectionError.VersionUnsupported), default);
+            SendStateless(from, ErrorCode.Of(ConnectionError.VersionUnsupported), _acceptedVersions);
             return;
         }
         var key = datagram[header.Key];
+        // KEY exactly of a form of §6.1, and X25519 only from version 2.
+        if (!EphemeralKey.TryIdentify(key, out var keyAgreement) || (keyAgreement == KeyAgreement.X25519 && header.Version < ProtocolConstants.Version2))
+        {
+            Interlocked.Increment(ref Statistics._handshakesFailed);
+            SendStateless(from, ErrorCode.Of(ConnectionError.Connection), default);
+            return;
+        }
         if (_sessions.TryGetValue(from, out var current) && key.SequenceEqual(current.ClientKey))
             return; // a late copy of the AUTH that made the current session
         if (_pending.TryGetValue(from, out var existing))
@@ -252,7 +276,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
             return;
 
         var remote = from.Copy();
-        var handshake = new ServerHandshake(remote, datagram.ToArray(), header.Certificate, header.Key, header.Signature, header.Sequence, now,
+        var handshake = new ServerHandshake(remote, datagram.ToArray(), header.Version, keyAgreement, header.Certificate, header.Key, header.Signature, header.Sequence, now,
             Settings.HandshakeTimeoutMs, (long)Settings.InitialRetransmissionTimeoutMs, _onHandshakeTimer)
         {
             BytesReceived = datagram.Length,
@@ -353,8 +377,8 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
             return;
 
         handshake.IsOver = true;
-        var session = new ServerSession(this, _endpoint!, handshake.Remote, handshake, _reassemblyBudget);
-        session.Activate(handshake.Keys!, isClient: false, Clock.NowMilliseconds);
+        var session = new ServerSession(this, _endpoint!, handshake.Remote, handshake, _reassemblyBudget, _heldBudget);
+        session.Activate(handshake.Keys!, isClient: false, handshake.Version, Clock.NowMilliseconds);
         handshake.Dispose();
         session.ContinueSequenceAt(HandshakeSequences.FirstSessionSequence);
         session.Acknowledge(header.Sequence);
@@ -409,8 +433,8 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 
     // ---------------------------------------------------------------- session callbacks
 
-    internal void RaiseData(PaperclipConnection connection, ReadOnlySpan<byte> data, PacketFlags flags) =>
-        _events.Message(connection, data, flags, _raiseData);
+    internal void RaiseData(PaperclipConnection connection, ReadOnlySpan<byte> data, in MessageInfo info) =>
+        _events.Message(connection, data, info, _raiseData);
 
     internal void RaiseError(PaperclipConnection connection, ErrorCode code, string text) =>
         _events.Other(() => ErrorReceived?.Invoke(this, new ErrorReceivedEventArgs(connection, code, text)));

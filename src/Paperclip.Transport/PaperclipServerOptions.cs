@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using Paperclip.Protocol;
 
 namespace Paperclip.Transport;
 
@@ -56,6 +57,20 @@ public sealed class PaperclipServerOptions : PaperclipOptions
     /// <summary>Bytes of partial messages held by all sessions together. Default 256 MiB.</summary>
     public long MaxReassemblyBytes { get; set; } = 256L << 20;
 
+    /// <summary>
+    /// Bytes of out-of-order CHANNEL messages held by all sessions together (protocol §8). Default
+    /// 64 MiB, the spec's: past it a new out-of-order message is refused (its sender resends it),
+    /// so that many peers each holding back a gap cannot exhaust the server's memory.
+    /// </summary>
+    public long MaxHeldBytesTotal { get; set; } = ProtocolConstants.MaxHeldBytesTotal;
+
+    /// <summary>
+    /// The highest protocol version accepted; every version from 1 up to it is. Default 2 (channels,
+    /// X25519). 1 makes the server a version-1 server: a version-2 client is refused with
+    /// CONNECTION / VERSION_UNSUPPORTED and may fall back (protocol §5.1).
+    /// </summary>
+    public int MaxProtocolVersion { get; set; } = ProtocolConstants.LatestVersion;
+
     /// <inheritdoc />
     internal override void Validate()
     {
@@ -70,5 +85,7 @@ public sealed class PaperclipServerOptions : PaperclipOptions
         Require(CookieAuthRateThreshold >= 0, nameof(CookieAuthRateThreshold), "must not be negative");
         Require(CookieLifetime >= TimeSpan.FromSeconds(1), nameof(CookieLifetime), "must be at least 1 s");
         Require(MaxReassemblyBytes >= MaxPartialBytes, nameof(MaxReassemblyBytes), "must be at least MaxPartialBytes");
+        Require(MaxHeldBytesTotal >= MaxHeldBytes, nameof(MaxHeldBytesTotal), "must be at least MaxHeldBytes");
+        Require(MaxProtocolVersion is ProtocolConstants.Version1 or ProtocolConstants.Version2, nameof(MaxProtocolVersion), "must be 1 or 2");
     }
 }

@@ -139,7 +139,7 @@ public sealed class HandshakeTests
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var auth = new byte[1200];
         auth[0] = 0x40;
-        auth[3] = 2; // VERSION 2
+        auth[3] = 3; // VERSION 3, which nobody speaks yet
         await socket.SendToAsync(auth, server.EndPoint, Token);
 
         var answer = new byte[100];
@@ -147,6 +147,7 @@ public sealed class HandshakeTests
         Assert.True(PacketReader.TryRead(answer.AsSpan(0, received.ReceivedBytes), out var header, out _));
         Assert.Equal(PacketType.Error, header.Type);
         Assert.Equal(ErrorCode.Of(ConnectionError.VersionUnsupported), header.Error);
+        Assert.Equal(new byte[] { 1, 2 }, answer.AsSpan(header.Length, received.ReceivedBytes - header.Length).ToArray()); // the versions it accepts
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class ServerHarness : IAsyncDisposable
         server.ClientJoined += (_, e) => Joined.Add(e.Connection);
         server.ClientLeft += (_, e) => Left.Add(e);
         server.ErrorReceived += (_, e) => Errors.Add(e);
-        server.DataReceived += (connection, data, flags) => Received.Add((connection, data.ToArray(), flags));
+        server.DataReceived += (connection, data, message) => Received.Add((connection, data.ToArray(), message.Flags, message));
     }
 
     public PaperclipServer Server { get; }
@@ -27,7 +27,7 @@ public sealed class ServerHarness : IAsyncDisposable
 
     public BlockingCollection<ErrorReceivedEventArgs> Errors { get; } = [];
 
-    public BlockingCollection<(PaperclipConnection Connection, byte[] Data, PacketFlags Flags)> Received { get; } = [];
+    public BlockingCollection<(PaperclipConnection Connection, byte[] Data, PacketFlags Flags, MessageInfo Info)> Received { get; } = [];
 
     public IPEndPoint EndPoint => Server.LocalEndPoint;
 
@@ -63,14 +63,14 @@ public sealed class ClientHarness : IAsyncDisposable
     public ClientHarness(PaperclipClient client)
     {
         Client = client;
-        client.DataReceived += (data, flags) => Received.Add((data.ToArray(), flags));
+        client.DataReceived += (data, message) => Received.Add((data.ToArray(), message.Flags, message));
         client.Disconnected += (_, e) => Disconnected.Add(e);
         client.ErrorReceived += (_, e) => Errors.Add(e);
     }
 
     public PaperclipClient Client { get; }
 
-    public BlockingCollection<(byte[] Data, PacketFlags Flags)> Received { get; } = [];
+    public BlockingCollection<(byte[] Data, PacketFlags Flags, MessageInfo Info)> Received { get; } = [];
 
     public BlockingCollection<DisconnectedEventArgs> Disconnected { get; } = [];
 

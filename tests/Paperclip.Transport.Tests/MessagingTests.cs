@@ -31,7 +31,7 @@ public sealed class MessagingTests
         message.AsSpan(0, 1000).Clear(); // something for DEFLATE to shrink
 
         client.Client.Send(message, delivery, options);
-        var (_, data, receivedFlags) = server.Received.Next();
+        var (_, data, receivedFlags, _) = server.Received.Next();
         Assert.Equal(message, data);
         var expected = (delivery == Delivery.Reliable ? PacketFlags.Reliable : 0)
             | ((options & SendOptions.Checksum) != 0 ? PacketFlags.Checksum : 0)
@@ -174,7 +174,7 @@ public sealed class MessagingTests
                 client.Client.Send(BitConverter.GetBytes((long)client.Client.LocalEndPoint.Port));
             for (var i = 0; i < 100; i++)
             {
-                var (connection, data, _) = server.Received.Next();
+                var (connection, data, _, _) = server.Received.Next();
                 connection.Send(data);
             }
             foreach (var client in clients)

@@ -295,7 +295,7 @@ public sealed class SoakRunner
         }
     }
 
-    private void OnData(int receiver, ReadOnlySpan<byte> data, PacketFlags flags, bool up)
+    private void OnData(int receiver, ReadOnlySpan<byte> data, MessageInfo message, bool up)
     {
         if (_gone.ContainsKey(receiver))
             return; // sent by or to a client that has left since: nothing is expected of it
@@ -305,7 +305,7 @@ public sealed class SoakRunner
             _problems.Enqueue($"a message for client {receiver} is not its own");
             return;
         }
-        if ((flags & PacketFlags.Reliable) == 0)
+        if (message.Delivery == Delivery.Unreliable)
         {
             Interlocked.Increment(ref _unreliableDelivered);
             return;

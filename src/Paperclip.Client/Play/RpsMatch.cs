@@ -290,7 +290,7 @@ public sealed class RpsMatch : IAsyncDisposable
 
     private void Raise(MatchStatus status) => StatusChanged?.Invoke(this, status);
 
-    private void OnData(ReadOnlySpan<byte> data, PacketFlags flags)
+    private void OnData(ReadOnlySpan<byte> data, MessageInfo message)
     {
         RoundResult? result;
         try

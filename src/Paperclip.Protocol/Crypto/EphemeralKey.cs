@@ -1,30 +1,64 @@
 using System.Security.Cryptography;
+using NSec.Cryptography;
 
 namespace Paperclip.Protocol.Crypto;
 
-/// <summary>A fresh P-256 key pair for one handshake (protocol §6.1).</summary>
+/// <summary>The ephemeral key algorithms of the handshake (protocol §6.1).</summary>
+public enum KeyAgreement
+{
+    /// <summary>ECDH on P-256, every version; KEY is an uncompressed point (91 bytes of SPKI).</summary>
+    P256,
+    /// <summary>X25519 (RFC 7748), version 2 only; KEY is the RFC 8410 SPKI (44 bytes). Cheaper than P-256.</summary>
+    X25519,
+}
+
+/// <summary>A fresh key pair for one handshake (protocol §6.1), P-256 through .NET or X25519 through libsodium (NSec).</summary>
 public sealed class EphemeralKey : IDisposable
 {
-    /// <summary>Bytes of the ECDH shared secret Z.</summary>
+    /// <summary>Bytes of the shared secret Z.</summary>
     public const int SharedSecretSize = 32;
 
     private const int ScalarSize = 32;
 
-    private readonly ECDiffieHellman _key;
+    // SubjectPublicKeyInfo prefixes: id-ecPublicKey + prime256v1 + BIT STRING of an uncompressed point,
+    // and id-X25519 (no parameters) + BIT STRING of 32 bytes.
+    private static ReadOnlySpan<byte> P256Prefix => [0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04];
+    private static ReadOnlySpan<byte> X25519Prefix => [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00];
+    private const int P256KeySize = 91;
+    private const int X25519KeySize = 44;
+
+    private readonly ECDiffieHellman? _p256;
+    private readonly Key? _x25519;
 
     private EphemeralKey(ECDiffieHellman key)
     {
-        _key = key;
+        _p256 = key;
+        Algorithm = KeyAgreement.P256;
         PublicKey = key.ExportSubjectPublicKeyInfo();
     }
+
+    private EphemeralKey(Key key)
+    {
+        _x25519 = key;
+        Algorithm = KeyAgreement.X25519;
+        PublicKey = key.PublicKey.Export(KeyBlobFormat.PkixPublicKey);
+    }
+
+    /// <summary>Which algorithm the key pair is of.</summary>
+    public KeyAgreement Algorithm { get; }
 
     /// <summary>The public key as SubjectPublicKeyInfo DER: the KEY field of AUTH.</summary>
     public byte[] PublicKey { get; }
 
     /// <summary>Makes a new random key pair.</summary>
-    public static EphemeralKey Generate() => new(ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256));
+    public static EphemeralKey Generate(KeyAgreement algorithm = KeyAgreement.P256) => algorithm switch
+    {
+        KeyAgreement.P256 => new(ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256)),
+        KeyAgreement.X25519 => new(Key.Create(KeyAgreementAlgorithm.X25519)),
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
+    };
 
-    /// <summary>Rebuilds a key pair from its 32-byte private scalar (for test vectors).</summary>
+    /// <summary>Rebuilds a P-256 key pair from its 32-byte private scalar (for test vectors).</summary>
     public static EphemeralKey FromPrivateScalar(ReadOnlySpan<byte> scalar32)
     {
         if (scalar32.Length != ScalarSize)
@@ -48,17 +82,55 @@ public sealed class EphemeralKey : IDisposable
         }
     }
 
+    /// <summary>Rebuilds an X25519 key pair from its 32-byte private key (for test vectors).</summary>
+    public static EphemeralKey FromX25519PrivateKey(ReadOnlySpan<byte> privateKey32)
+    {
+        if (privateKey32.Length != ScalarSize)
+            throw new ArgumentException($"An X25519 private key is {ScalarSize} bytes.", nameof(privateKey32));
+        return new(Key.Import(KeyAgreementAlgorithm.X25519, privateKey32, KeyBlobFormat.RawPrivateKey));
+    }
+
     /// <summary>
-    /// ECDH with the peer's public key (SubjectPublicKeyInfo DER): writes the 32-byte shared secret Z.
+    /// The algorithm of a KEY field, when it is exactly one of the two forms of §6.1 (a P-256 key
+    /// must be an uncompressed point; whether it lies on the curve is checked when deriving).
     /// </summary>
-    /// <returns>False, never an exception, for a malformed SPKI, a key not on P-256 or an invalid point.</returns>
+    public static bool TryIdentify(ReadOnlySpan<byte> subjectPublicKeyInfo, out KeyAgreement algorithm)
+    {
+        if (subjectPublicKeyInfo.Length == P256KeySize && subjectPublicKeyInfo.StartsWith(P256Prefix))
+        {
+            algorithm = KeyAgreement.P256;
+            return true;
+        }
+        algorithm = KeyAgreement.X25519;
+        return subjectPublicKeyInfo.Length == X25519KeySize && subjectPublicKeyInfo.StartsWith(X25519Prefix);
+    }
+
+    /// <summary>
+    /// Key agreement with the peer's public key (SubjectPublicKeyInfo DER, of this key's algorithm):
+    /// writes the 32-byte shared secret Z.
+    /// </summary>
+    /// <returns>
+    /// False, never an exception, for a KEY not of this algorithm's form of §6.1, a P-256 point off
+    /// the curve, or an X25519 agreement that gives all zeros.
+    /// </returns>
     public bool TryDeriveSharedSecret(ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
     {
         if (sharedSecret.Length < SharedSecretSize)
             throw new ArgumentException($"The destination must hold {SharedSecretSize} bytes.", nameof(sharedSecret));
-
-        if (!Signatures.IsNamedP256(peerPublicKey))
+        if (!TryIdentify(peerPublicKey, out var algorithm) || algorithm != Algorithm)
             return false;
+        return _x25519 is not null ? TryAgreeX25519(peerPublicKey[X25519Prefix.Length..], sharedSecret) : TryAgreeP256(peerPublicKey, sharedSecret);
+    }
+
+    /// <summary>Frees the key pair.</summary>
+    public void Dispose()
+    {
+        _p256?.Dispose();
+        _x25519?.Dispose();
+    }
+
+    private bool TryAgreeP256(ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
+    {
         using var peer = ECDiffieHellman.Create();
         byte[]? z = null;
         try
@@ -67,7 +139,7 @@ public sealed class EphemeralKey : IDisposable
             if (read != peerPublicKey.Length)
                 return false;
             using var peerKey = peer.PublicKey;
-            z = _key.DeriveRawSecretAgreement(peerKey);
+            z = _p256!.DeriveRawSecretAgreement(peerKey);
             if (z.Length != SharedSecretSize)
                 return false;
             z.CopyTo(sharedSecret);
@@ -75,7 +147,7 @@ public sealed class EphemeralKey : IDisposable
         }
         catch (CryptographicException)
         {
-            // Malformed DER, an unsupported curve or a point off the curve.
+            // A point off the curve.
             return false;
         }
         finally
@@ -85,7 +157,21 @@ public sealed class EphemeralKey : IDisposable
         }
     }
 
-    /// <summary>Frees the key pair.</summary>
-    public void Dispose() => _key.Dispose();
-
+    private bool TryAgreeX25519(ReadOnlySpan<byte> peerKey32, Span<byte> sharedSecret)
+    {
+        // RFC 7748: the receiver masks bit 255 of the u-coordinate (NSec refuses it set).
+        Span<byte> masked = stackalloc byte[ScalarSize];
+        peerKey32.CopyTo(masked);
+        masked[^1] &= 0x7F;
+        if (!NSec.Cryptography.PublicKey.TryImport(KeyAgreementAlgorithm.X25519, masked, KeyBlobFormat.RawPublicKey, out var peer) || peer is null)
+            return false;
+        // Agree returns null when Z is all zeros (a low-order point): CONNECTION / CONNECTION.
+        using var secret = KeyAgreementAlgorithm.X25519.Agree(_x25519!, peer, new SharedSecretCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
+        if (secret is null)
+            return false;
+        var z = secret.Export(SharedSecretBlobFormat.RawSharedSecret);
+        z.CopyTo(sharedSecret);
+        CryptographicOperations.ZeroMemory(z);
+        return true;
+    }
 }

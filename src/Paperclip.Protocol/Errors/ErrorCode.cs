@@ -74,6 +74,8 @@ public enum PacketError : byte
     Size = 12,
     /// <summary>A malformed BATCH entry.</summary>
     Batch = 13,
+    /// <summary>The CHANNEL fields (LANE, CSEQ), or a CHANNEL message outside its stream's window.</summary>
+    Channel = 14,
 }
 
 /// <summary>A major/minor error code as carried by an ERROR packet.</summary>
@@ -84,7 +86,7 @@ public readonly record struct ErrorCode(ErrorMajor Major, byte Minor)
     /// <summary>ERROR / UNKNOWN: what any unknown major or minor reads as.</summary>
     public static readonly ErrorCode Unknown = new(ErrorMajor.Error, 0);
 
-    private static readonly byte[] MinorCount = [1, 6, 4, 14];
+    private static readonly byte[] MinorCount = [1, 6, 4, 15];
 
     /// <summary>A CONNECTION error.</summary>
     public static ErrorCode Of(ConnectionError minor) => new(ErrorMajor.Connection, (byte)minor);

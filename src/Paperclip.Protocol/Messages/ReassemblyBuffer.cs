@@ -18,8 +18,9 @@ public enum ReassemblyStatus
 }
 
 /// <summary>
-/// Bytes of partial messages shared by many <see cref="ReassemblyBuffer"/>s, so that many peers
-/// together cannot hold more than a global cap. Thread-safe.
+/// Bytes shared by many sessions' buffers — partial messages (<see cref="ReassemblyBuffer"/>), or
+/// held out-of-order CHANNEL messages — so that many peers together cannot hold more than a
+/// global cap. Thread-safe.
 /// </summary>
 /// <param name="maxBytes">The cap across all buffers that use this budget.</param>
 public sealed class ReassemblyBudget(long maxBytes)
@@ -34,7 +35,8 @@ public sealed class ReassemblyBudget(long maxBytes)
 
     // Compare-and-swap, so that Used never reads above the cap, not even between a reservation
     // that does not fit and its undoing.
-    internal bool TryReserve(int bytes)
+    /// <summary>Takes <paramref name="bytes"/> from the budget; false, taking nothing, when they do not fit.</summary>
+    public bool TryReserve(int bytes)
     {
         var used = Interlocked.Read(ref _used);
         while (used + bytes <= MaxBytes)
@@ -47,7 +49,8 @@ public sealed class ReassemblyBudget(long maxBytes)
         return false;
     }
 
-    internal void Release(int bytes) => Interlocked.Add(ref _used, -bytes);
+    /// <summary>Gives back bytes taken with <see cref="TryReserve"/>.</summary>
+    public void Release(int bytes) => Interlocked.Add(ref _used, -bytes);
 }
 
 /// <summary>
@@ -104,14 +107,14 @@ public sealed class ReassemblyBuffer : IDisposable
         PartialMessage partial;
         if (index < 0)
         {
-            partial = new PartialMessage(header.Sequence, typeAndFlags, header.FragmentCount, header.Checksum, nowMilliseconds);
+            partial = new PartialMessage(header.Sequence, typeAndFlags, header.FragmentCount, header.Checksum, Stream(header), nowMilliseconds);
             _partials.Add(partial);
             index = _partials.Count - 1;
         }
         else
         {
             partial = _partials[index];
-            if (partial.TypeAndFlags != typeAndFlags || partial.Count != header.FragmentCount || partial.Checksum != header.Checksum)
+            if (partial.TypeAndFlags != typeAndFlags || partial.Count != header.FragmentCount || partial.Checksum != header.Checksum || partial.Stream != Stream(header))
             {
                 RemoveAt(index);
                 return ReassemblyStatus.Discarded;
@@ -173,6 +176,10 @@ public sealed class ReassemblyBuffer : IDisposable
             RemoveAt(i);
     }
 
+    // A CHANNEL message's fragments also agree on LANE and CSEQ (§3.3 step 4); other types have neither.
+    private static int Stream(in PacketHeader header) =>
+        header.Type == PacketType.Channel ? (header.Lane << 16) | header.ChannelSequence : -1;
+
     private int IndexOf(ushort sequence)
     {
         for (var i = 0; i < _partials.Count; i++)
@@ -193,7 +200,7 @@ public sealed class ReassemblyBuffer : IDisposable
     }
 
     /// <summary>The fragments of one SEQ so far, appended in arrival order into one pooled array.</summary>
-    private sealed class PartialMessage(ushort sequence, byte typeAndFlags, byte count, uint checksum, long startedAt)
+    private sealed class PartialMessage(ushort sequence, byte typeAndFlags, byte count, uint checksum, int stream, long startedAt)
     {
         private readonly (int Offset, int Length)[] _slots = new (int, int)[count];
         private readonly ulong[] _present = new ulong[4];
@@ -204,6 +211,7 @@ public sealed class ReassemblyBuffer : IDisposable
         public byte TypeAndFlags { get; } = typeAndFlags;
         public byte Count { get; } = count;
         public uint Checksum { get; } = checksum;
+        public int Stream { get; } = stream;
         public long LastProgressAt { get; private set; } = startedAt;
         public int Bytes { get; private set; }
         public bool IsComplete => _received == Count;

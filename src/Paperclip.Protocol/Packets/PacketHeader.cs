@@ -40,7 +40,19 @@ public struct PacketHeader
     /// <summary>ERROR: the major and minor, as read (unknown values read as ERROR / UNKNOWN).</summary>
     public ErrorCode Error { get; set; }
 
-    /// <summary>AUTH: the protocol version. Fields after it are only parsed for version 1.</summary>
+    /// <summary>CHANNEL: the channel, 0–63 (LANE bits 5..0).</summary>
+    public byte Channel { get; set; }
+
+    /// <summary>CHANNEL: SEQUENCED (LANE bit 7): only newer messages are delivered; clear for an ordered stream.</summary>
+    public bool Sequenced { get; set; }
+
+    /// <summary>CHANNEL: CSEQ, the message's number on its stream.</summary>
+    public ushort ChannelSequence { get; set; }
+
+    /// <summary>CHANNEL: the LANE byte.</summary>
+    public readonly byte Lane => (byte)((Sequenced ? ChannelLane.SequencedBit : 0) | Channel);
+
+    /// <summary>AUTH: the protocol version. Fields after it are only parsed for versions 1 and 2, which share them.</summary>
     public byte Version { get; set; }
 
     /// <summary>AUTH: where the certificate (DER) lies in the datagram.</summary>
@@ -64,4 +76,17 @@ public struct PacketHeader
     /// <summary>A header of the given type, flags and sequence id.</summary>
     public static PacketHeader Create(PacketType type, PacketFlags flags, ushort sequence) =>
         new() { Type = type, Flags = flags, Sequence = sequence };
+}
+
+/// <summary>The LANE byte of a CHANNEL packet (protocol §2.2).</summary>
+public static class ChannelLane
+{
+    /// <summary>Bit 7: SEQUENCED.</summary>
+    public const byte SequencedBit = 0x80;
+
+    /// <summary>Bit 6: reserved, always 0.</summary>
+    public const byte ReservedBit = 0x40;
+
+    /// <summary>Bits 5..0: the channel.</summary>
+    public const byte ChannelMask = 0x3F;
 }

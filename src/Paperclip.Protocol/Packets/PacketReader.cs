@@ -6,11 +6,19 @@ namespace Paperclip.Protocol;
 /// </summary>
 public static class PacketReader
 {
-    /// <summary>Parses the header of <paramref name="datagram"/>.</summary>
+    /// <summary>Parses the header of <paramref name="datagram"/> as a version-1 session reads it (CHANNEL is PACKET_TYPE).</summary>
     /// <param name="datagram">The whole datagram.</param>
     /// <param name="header">The parsed header; <see cref="PacketHeader.Length"/> is where DATA starts.</param>
     /// <param name="error">On failure, the PACKET minor to report.</param>
-    public static bool TryRead(ReadOnlySpan<byte> datagram, out PacketHeader header, out PacketError error)
+    public static bool TryRead(ReadOnlySpan<byte> datagram, out PacketHeader header, out PacketError error) =>
+        TryRead(datagram, ProtocolConstants.Version1, out header, out error);
+
+    /// <summary>Parses the header of <paramref name="datagram"/> as a session of <paramref name="version"/> reads it.</summary>
+    /// <param name="datagram">The whole datagram.</param>
+    /// <param name="version">The session's protocol version: CHANNEL packets exist from version 2.</param>
+    /// <param name="header">The parsed header; <see cref="PacketHeader.Length"/> is where DATA starts.</param>
+    /// <param name="error">On failure, the PACKET minor to report.</param>
+    public static bool TryRead(ReadOnlySpan<byte> datagram, int version, out PacketHeader header, out PacketError error)
     {
         header = default;
         var reader = new SpanReader(datagram);
@@ -19,7 +27,8 @@ public static class PacketReader
 
         var type = PacketRules.TypeOf(tf);
         var flags = PacketRules.FlagsOf(tf);
-        if (type > PacketType.Batch)
+        // Reserved: type 7 always, CHANNEL before version 2, before any of its fields are read (§3.3).
+        if (type > PacketType.Channel || (type == PacketType.Channel && version < ProtocolConstants.Version2))
             return Fail(PacketError.PacketType, out error);
         if ((flags & ~PacketRules.AllowedFlags(type)) != 0)
             return Fail(PacketError.Flags, out error);
@@ -79,12 +88,23 @@ public static class PacketReader
                     return Fail(PacketError.Error, out error);
                 header.Error = ErrorCode.FromWire(major, minor);
                 break;
+            case PacketType.Channel:
+                if (!reader.TryReadByte(out var lane) || !reader.TryReadUInt16(out var channelSequence))
+                    return Fail(PacketError.Channel, out error);
+                var sequenced = (lane & ChannelLane.SequencedBit) != 0;
+                // A reserved bit, or unreliable and unsequenced (that is DEFAULT's delivery).
+                if ((lane & ChannelLane.ReservedBit) != 0 || (!sequenced && (header.Flags & PacketFlags.Reliable) == 0))
+                    return Fail(PacketError.Channel, out error);
+                header.Channel = (byte)(lane & ChannelLane.ChannelMask);
+                header.Sequenced = sequenced;
+                header.ChannelSequence = channelSequence;
+                break;
             case PacketType.Auth:
-                if (!reader.TryReadByte(out var version))
+                if (!reader.TryReadByte(out var authVersion))
                     return Fail(PacketError.Auth, out error);
-                header.Version = version;
+                header.Version = authVersion;
                 // Another version may lay out its fields differently: the caller answers VERSION_UNSUPPORTED.
-                if (version != ProtocolConstants.Version)
+                if (authVersion is not (ProtocolConstants.Version1 or ProtocolConstants.Version2))
                     break;
                 if (!TryReadBlock(ref reader, out var certificate)
                     || !TryReadBlock(ref reader, out var key)

@@ -21,6 +21,7 @@ public static class PacketWriter
             PacketType.Ack => 4,
             PacketType.Heartbeat => 1,
             PacketType.Error => 2,
+            PacketType.Channel => 3,
             _ => 0,
         };
     }
@@ -51,6 +52,12 @@ public static class PacketWriter
                 writer.WriteByte((byte)header.Error.Major);
                 writer.WriteByte(header.Error.Minor);
                 break;
+            case PacketType.Channel:
+                if (header.Channel >= ProtocolConstants.ChannelCount)
+                    throw new ArgumentException("A channel is 0–63.", nameof(header));
+                writer.WriteByte(header.Lane);
+                writer.WriteUInt16(header.ChannelSequence);
+                break;
         }
         return writer.Position;
     }
@@ -59,8 +66,13 @@ public static class PacketWriter
     public static int AuthHeaderLength(int certificateLength, int keyLength, int signatureLength) =>
         ProtocolConstants.FixedHeaderSize + 1 + 2 + certificateLength + 2 + keyLength + 2 + signatureLength;
 
-    /// <summary>Writes an AUTH header (version 1) and returns its length.</summary>
+    /// <summary>Writes a version-1 AUTH header and returns its length.</summary>
     public static int WriteAuthHeader(Span<byte> destination, PacketFlags flags, ushort sequence,
+        ReadOnlySpan<byte> certificate, ReadOnlySpan<byte> key, ReadOnlySpan<byte> signature) =>
+        WriteAuthHeader(destination, flags, sequence, ProtocolConstants.Version1, certificate, key, signature);
+
+    /// <summary>Writes an AUTH header of <paramref name="version"/> (1 and 2 share the layout) and returns its length.</summary>
+    public static int WriteAuthHeader(Span<byte> destination, PacketFlags flags, ushort sequence, byte version,
         ReadOnlySpan<byte> certificate, ReadOnlySpan<byte> key, ReadOnlySpan<byte> signature)
     {
         if ((flags & ~PacketRules.AllowedFlags(PacketType.Auth)) != 0)
@@ -68,7 +80,7 @@ public static class PacketWriter
         var writer = new SpanWriter(destination);
         writer.WriteByte(PacketRules.ToTypeAndFlags(PacketType.Auth, flags));
         writer.WriteUInt16(sequence);
-        writer.WriteByte(ProtocolConstants.Version);
+        writer.WriteByte(version);
         WriteBlock(ref writer, certificate);
         WriteBlock(ref writer, key);
         WriteBlock(ref writer, signature);

@@ -6,7 +6,7 @@ namespace Paperclip.Transport.Internal;
 
 /// <summary>The client's session with its server.</summary>
 internal sealed class ClientSession(PaperclipClient client, UdpEndpoint endpoint, SocketAddress server)
-    : Session(endpoint, server, client.Settings, client.Clock, budget: null, client.Logger)
+    : Session(endpoint, server, client.Settings, client.Clock, budget: null, heldBudget: null, client.Logger)
 {
     private bool _finishedAcknowledged;
 
@@ -49,7 +49,7 @@ internal sealed class ClientSession(PaperclipClient client, UdpEndpoint endpoint
             _finishedAcknowledged = true;
     }
 
-    protected override void OnMessage(ReadOnlySpan<byte> data, PacketFlags flags) => client.RaiseData(data, flags);
+    protected override void OnMessage(ReadOnlySpan<byte> data, in MessageInfo info) => client.RaiseData(data, info);
 
     protected override void OnError(ErrorCode code, string text) => client.RaiseError(code, text);
 

@@ -15,16 +15,16 @@ internal sealed class EventQueue(EventDelivery delivery)
     public bool IsPolled => delivery == EventDelivery.Polled;
 
     /// <summary>A message: raised now, or copied and queued. <paramref name="raise"/> is a cached delegate, so nothing is allocated per message.</summary>
-    public void Message(object state, ReadOnlySpan<byte> data, PacketFlags flags, Action<object, ReadOnlySpan<byte>, PacketFlags> raise)
+    public void Message(object state, ReadOnlySpan<byte> data, MessageInfo info, Action<object, ReadOnlySpan<byte>, MessageInfo> raise)
     {
         if (!IsPolled)
         {
-            raise(state, data, flags);
+            raise(state, data, info);
             return;
         }
         var copy = new PooledBuffer(data.Length);
         data.CopyTo(copy.Span);
-        _queue.Enqueue(new Pending(state, copy, flags, raise, null));
+        _queue.Enqueue(new Pending(state, copy, info, raise, null));
     }
 
     /// <summary>Any other event: raised now, or queued.</summary>
@@ -47,7 +47,7 @@ internal sealed class EventQueue(EventDelivery delivery)
             try
             {
                 if (pending.RaiseMessage is not null)
-                    pending.RaiseMessage(pending.State!, data.Span, pending.Flags);
+                    pending.RaiseMessage(pending.State!, data.Span, pending.Info);
                 else
                     pending.RaiseOther!();
             }
@@ -59,6 +59,6 @@ internal sealed class EventQueue(EventDelivery delivery)
         return raised;
     }
 
-    private readonly record struct Pending(object? State, PooledBuffer Data, PacketFlags Flags,
-        Action<object, ReadOnlySpan<byte>, PacketFlags>? RaiseMessage, Action? RaiseOther);
+    private readonly record struct Pending(object? State, PooledBuffer Data, MessageInfo Info,
+        Action<object, ReadOnlySpan<byte>, MessageInfo>? RaiseMessage, Action? RaiseOther);
 }

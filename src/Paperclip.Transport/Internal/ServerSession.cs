@@ -11,8 +11,8 @@ internal sealed class ServerSession : Session
     private readonly PaperclipServer _server;
     private readonly byte[] _clientFinished;
 
-    public ServerSession(PaperclipServer server, UdpEndpoint endpoint, SocketAddress remote, ServerHandshake handshake, ReassemblyBudget budget)
-        : base(endpoint, remote, server.Settings, server.Clock, budget, server.Logger)
+    public ServerSession(PaperclipServer server, UdpEndpoint endpoint, SocketAddress remote, ServerHandshake handshake, ReassemblyBudget budget, ReassemblyBudget heldBudget)
+        : base(endpoint, remote, server.Settings, server.Clock, budget, heldBudget, server.Logger)
     {
         _server = server;
         _clientFinished = handshake.ClientFinished!;
@@ -36,7 +36,7 @@ internal sealed class ServerSession : Session
         return false;
     }
 
-    protected override void OnMessage(ReadOnlySpan<byte> data, PacketFlags flags) => _server.RaiseData(Connection, data, flags);
+    protected override void OnMessage(ReadOnlySpan<byte> data, in MessageInfo info) => _server.RaiseData(Connection, data, info);
 
     protected override void OnError(ErrorCode code, string text) => _server.RaiseError(Connection, code, text);
 

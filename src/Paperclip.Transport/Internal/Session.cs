@@ -17,14 +17,18 @@ internal abstract class Session : SessionCore, ITimed, ILoopWork, IFlushable
 {
     private readonly SendQueue _sendQueue = new();
     private readonly Clock _clock;
+    private readonly Lock _writableLock = new();
+    private TaskCompletionSource? _writable;
+    private long _bufferedBytes;
+    private int _bufferedMessages;
     private int _posted;
     private volatile bool _closeRequested;
     private DisconnectReason _requestedReason;
     private string? _requestedText;
     private bool _requestedNotify;
 
-    protected Session(UdpEndpoint endpoint, SocketAddress remote, TransportSettings settings, Clock clock, ReassemblyBudget? budget, ILogger logger)
-        : base(settings, endpoint, remote, clock.NowMilliseconds, budget, logger)
+    protected Session(UdpEndpoint endpoint, SocketAddress remote, TransportSettings settings, Clock clock, ReassemblyBudget? budget, ReassemblyBudget? heldBudget, ILogger logger)
+        : base(settings, endpoint, remote, clock.NowMilliseconds, budget, heldBudget, logger)
     {
         Endpoint = endpoint;
         _clock = clock;
@@ -37,27 +41,92 @@ internal abstract class Session : SessionCore, ITimed, ILoopWork, IFlushable
 
     long ITimed.ScheduledAt { get; set; } = long.MaxValue;
 
-    /// <summary>Sends an application message from any thread.</summary>
-    public void Send(ReadOnlySpan<byte> data, Delivery delivery, SendOptions options)
+    /// <summary>Bytes of application messages the session holds for sending: queued, waiting for a window, or unacknowledged.</summary>
+    public long BufferedBytes => Volatile.Read(ref _bufferedBytes);
+
+    /// <summary>Application messages the session holds for sending.</summary>
+    public int BufferedMessages => Volatile.Read(ref _bufferedMessages);
+
+    /// <summary>
+    /// Sends an application message from any thread. False, sending nothing, when the send buffer
+    /// has no room for it (<see cref="PaperclipOptions.MaxSendBufferBytes"/>); an empty buffer
+    /// always takes one message.
+    /// </summary>
+    public bool TrySend(ReadOnlySpan<byte> data, Delivery delivery, int channel, SendOptions options)
     {
         ObjectDisposedException.ThrowIf(IsEnding, this);
+        if (MessageInfo.IsChannelDelivery(delivery) && Version < ProtocolConstants.Version2)
+            throw new InvalidOperationException($"{delivery} needs a channel, and channels need protocol version 2: this session negotiated version {Version}.");
         byte[]? rented = null;
         try
         {
-            var message = OutgoingMessage.Prepare(data, delivery, options, Settings, ref rented);
+            var message = OutgoingMessage.Prepare(data, delivery, channel, options, Settings, ref rented);
+            var length = message.Data.Length;
+            var buffered = Interlocked.Add(ref _bufferedBytes, length);
+            if (buffered > Settings.MaxSendBufferBytes && buffered != length)
+            {
+                Interlocked.Add(ref _bufferedBytes, -length);
+                return false;
+            }
+            Interlocked.Increment(ref _bufferedMessages);
             if (Endpoint.Loop.IsCurrent)
             {
                 Send(message);
-                return;
+                return true;
             }
-            if (_sendQueue.Enqueue(message))
+            if (_sendQueue.Enqueue(message, _clock.NowMilliseconds))
                 PostToLoop();
+            return true;
         }
         finally
         {
             if (rented is not null)
                 ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>Sends an application message from any thread, or throws <see cref="SendBufferFullException"/>.</summary>
+    public void Send(ReadOnlySpan<byte> data, Delivery delivery, int channel, SendOptions options)
+    {
+        if (!TrySend(data, delivery, channel, options))
+            throw new SendBufferFullException(
+                $"The send buffer holds {BufferedBytes} bytes in {BufferedMessages} messages, at its limit of {Settings.MaxSendBufferBytes}: the peer is not keeping up. Use TrySend or await WhenWritableAsync.");
+    }
+
+    /// <summary>
+    /// Completes once the send buffer is at most half full (or the session ended): a bulk sender
+    /// awaits it when TrySend returns false.
+    /// </summary>
+    public Task WhenWritableAsync(CancellationToken cancellationToken)
+    {
+        var lowWater = Settings.MaxSendBufferBytes / 2;
+        if (BufferedBytes <= lowWater || IsEnding)
+            return Task.CompletedTask;
+        TaskCompletionSource writable;
+        lock (_writableLock)
+            writable = _writable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The loop may have drained the buffer before it could see the waiter: look again.
+        if (BufferedBytes <= lowWater || IsEnding)
+            SignalWritable();
+        return writable.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override void OnSendBufferReleased(int bytes)
+    {
+        Interlocked.Decrement(ref _bufferedMessages);
+        if (Interlocked.Add(ref _bufferedBytes, -bytes) <= Settings.MaxSendBufferBytes / 2 && Volatile.Read(ref _writable) is not null)
+            SignalWritable();
+    }
+
+    private void SignalWritable()
+    {
+        TaskCompletionSource? writable;
+        lock (_writableLock)
+        {
+            writable = _writable;
+            _writable = null;
+        }
+        writable?.TrySetResult();
     }
 
     /// <summary>Sends an ERROR that does not end the session, from any thread.</summary>
@@ -106,7 +175,7 @@ internal abstract class Session : SessionCore, ITimed, ILoopWork, IFlushable
             Close(_requestedReason, _requestedNotify, _requestedText);
             return;
         }
-        _sendQueue.DrainInto(this);
+        _sendQueue.DrainInto(this, _clock.NowMilliseconds, Settings.MaxUnreliableQueueDelayMs);
         Endpoint.Schedule(this);
     }
 
@@ -123,6 +192,7 @@ internal abstract class Session : SessionCore, ITimed, ILoopWork, IFlushable
     protected override void OnClosed(DisconnectReason reason, string? text)
     {
         _sendQueue.Dispose();
+        SignalWritable();
         Endpoint.Cancel(this);
         OnEnded(reason, text);
     }

@@ -13,6 +13,10 @@ internal sealed record TransportSettings
         MaxPartialMessages = options.MaxPartialMessages;
         MaxPartialBytes = options.MaxPartialBytes;
         ReassemblyTimeoutMs = Milliseconds(options.ReassemblyTimeout);
+        MaxHeldMessages = options.MaxHeldMessages;
+        MaxHeldBytes = options.MaxHeldBytes;
+        MaxSendBufferBytes = options.MaxSendBufferBytes;
+        MaxUnreliableQueueDelayMs = Milliseconds(options.MaxUnreliableQueueDelay);
         HeartbeatIntervalMs = Milliseconds(options.HeartbeatInterval);
         HeartbeatRetryMs = Math.Min(Milliseconds(options.HeartbeatRetryInterval), HeartbeatIntervalMs);
         HeartbeatTimeoutMs = Milliseconds(options.HeartbeatTimeout);
@@ -31,6 +35,10 @@ internal sealed record TransportSettings
     public int MaxPartialMessages { get; }
     public int MaxPartialBytes { get; }
     public long ReassemblyTimeoutMs { get; }
+    public int MaxHeldMessages { get; }
+    public int MaxHeldBytes { get; }
+    public int MaxSendBufferBytes { get; }
+    public long MaxUnreliableQueueDelayMs { get; }
     public long HeartbeatIntervalMs { get; }
     public long HeartbeatRetryMs { get; }
     public long HeartbeatTimeoutMs { get; }

@@ -49,7 +49,7 @@ public sealed class CodecPropertyTests
             var length = PacketWriter.WriteAuthHeader(datagram, flags, sequence, certificate, key, signature);
 
             Assert.True(PacketReader.TryRead(datagram, out var header, out _));
-            Assert.Equal((PacketType.Auth, flags, sequence, ProtocolConstants.Version, length), (header.Type, header.Flags, header.Sequence, header.Version, header.Length));
+            Assert.Equal((PacketType.Auth, flags, sequence, ProtocolConstants.Version1, length), (header.Type, header.Flags, header.Sequence, header.Version, header.Length));
             Assert.Equal(certificate, datagram[header.Certificate]);
             Assert.Equal(key, datagram[header.Key]);
             Assert.Equal(signature, datagram[header.Signature]);

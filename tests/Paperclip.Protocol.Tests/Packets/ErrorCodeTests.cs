@@ -48,7 +48,7 @@ public sealed class ErrorCodeTests
     [InlineData(0, 1)]
     [InlineData(1, 6)]
     [InlineData(2, 4)]
-    [InlineData(3, 14)]
+    [InlineData(3, 15)]
     [InlineData(4, 0)]
     [InlineData(255, 255)]
     public void Unknown_major_or_minor_reads_as_error_unknown(byte major, byte minor)

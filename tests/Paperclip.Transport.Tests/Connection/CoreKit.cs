@@ -39,7 +39,7 @@ internal static class CoreKit
         byte[]? rented = null;
         try
         {
-            core.Send(OutgoingMessage.Prepare(data, delivery, options, core.Settings, ref rented));
+            core.Send(OutgoingMessage.Prepare(data, delivery, 0, options, core.Settings, ref rented));
         }
         finally
         {
@@ -97,9 +97,12 @@ internal sealed class RecordingSink : IDatagramSink
 
 /// <summary>A concrete session core whose hooks record what the core reports.</summary>
 internal sealed class TestCore(TransportSettings settings, IDatagramSink sink, long now)
-    : SessionCore(settings, sink, CoreKit.Remote, now, budget: null, NullLogger.Instance)
+    : SessionCore(settings, sink, CoreKit.Remote, now, budget: null, heldBudget: null, NullLogger.Instance)
 {
     public List<(byte[] Data, PacketFlags Flags)> Messages { get; } = [];
+
+    /// <summary>How each message in <see cref="Messages"/> travelled.</summary>
+    public List<MessageInfo> Infos { get; } = [];
 
     public List<(ErrorCode Code, string Text)> Errors { get; } = [];
 
@@ -118,13 +121,16 @@ internal sealed class TestCore(TransportSettings settings, IDatagramSink sink, l
 
     protected override void OnOutputPending() => OutputPendingCalls++;
 
-    protected override void OnMessage(ReadOnlySpan<byte> data, PacketFlags flags)
+    protected override void OnMessage(ReadOnlySpan<byte> data, in MessageInfo info)
     {
         var copy = data.ToArray();
         if (OnDelivered is { } delivered)
-            delivered(copy, flags);
-        else
-            Messages.Add((copy, flags));
+        {
+            delivered(copy, info.Flags);
+            return;
+        }
+        Messages.Add((copy, info.Flags));
+        Infos.Add(info);
     }
 
     protected override void OnError(ErrorCode code, string text) => Errors.Add((code, text));

@@ -14,7 +14,7 @@ public sealed class OutgoingMessageTests
         byte[]? rented = null;
         try
         {
-            var message = OutgoingMessage.Prepare(data, delivery, options, settings, ref rented);
+            var message = OutgoingMessage.Prepare(data, delivery, 0, options, settings, ref rented);
             return (message.Header, message.Data.ToArray(), message.Sealed);
         }
         finally
@@ -85,7 +85,25 @@ public sealed class OutgoingMessageTests
     public void Unknown_options_and_deliveries_are_refused()
     {
         Assert.Throws<ArgumentException>(() => Prepare([1], Delivery.Reliable, (SendOptions)8, Required));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Prepare([1], (Delivery)2, SendOptions.None, Required));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Prepare([1], (Delivery)99, SendOptions.None, Required));
+    }
+
+    [Fact]
+    public void Channel_deliveries_take_a_channel_of_0_to_63_and_are_always_sealed()
+    {
+        byte[]? rented = null;
+        var message = OutgoingMessage.Prepare([1], Delivery.ReliableSequenced, 63, SendOptions.None, Required, ref rented);
+        Assert.Equal(PacketType.Channel, message.Header.Type);
+        Assert.Equal(63, message.Header.Channel);
+        Assert.True(message.Header.Sequenced);
+        Assert.Equal(PacketFlags.Reliable, message.Header.Flags);
+        Assert.Throws<ArgumentOutOfRangeException>(() => OutgoingMessage.Prepare([1], Delivery.ReliableOrdered, 64, SendOptions.None, Required, ref rented));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OutgoingMessage.Prepare([1], Delivery.UnreliableSequenced, -1, SendOptions.None, Required, ref rented));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OutgoingMessage.Prepare([1], Delivery.Reliable, 3, SendOptions.None, Required, ref rented));
+        Assert.Throws<ArgumentException>(() => OutgoingMessage.Prepare([1], Delivery.ReliableOrdered, 0, SendOptions.Plaintext, Optional, ref rented));
+        var unreliable = OutgoingMessage.Prepare([1], Delivery.UnreliableSequenced, 5, SendOptions.None, Required, ref rented);
+        Assert.Equal(PacketFlags.None, unreliable.Header.Flags);
+        Assert.True(unreliable.Header.Sequenced);
     }
 
     [Theory]

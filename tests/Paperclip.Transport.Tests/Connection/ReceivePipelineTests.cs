@@ -17,11 +17,11 @@ public sealed class ReceivePipelineTests : IDisposable
 
     public ReceivePipelineTests()
     {
-        _pipeline = new ReceivePipeline(_settings, _statistics, budget: null);
-        _pipeline.Activate(_keys.CreateReceiver(isClient: false));
+        _pipeline = new ReceivePipeline(_settings, _statistics, budget: null, heldBudget: null);
+        _pipeline.Activate(_keys.CreateReceiver(isClient: false), ProtocolConstants.Version2);
         // Genuine datagrams come from a real core with the client's keys.
         _sender = new TestCore(_settings, _wire, 0);
-        _sender.Activate(_keys, isClient: true, 0);
+        _sender.Activate(_keys, isClient: true, ProtocolConstants.Version2, 0);
     }
 
     public void Dispose()
@@ -82,7 +82,7 @@ public sealed class ReceivePipelineTests : IDisposable
     [Fact]
     public void Sealed_datagram_before_the_keys_is_not_admitted()
     {
-        using var pipeline = new ReceivePipeline(_settings, _statistics, budget: null);
+        using var pipeline = new ReceivePipeline(_settings, _statistics, budget: null, heldBudget: null);
         var datagram = Assert.Single(Send("early"u8, Delivery.Unreliable));
         Assert.False(pipeline.Receive(datagram, CoreKit.Header(datagram), 0, _handler));
         Assert.Equal(1, _statistics.Dropped(DropReason.NotAdmitted));
@@ -91,7 +91,7 @@ public sealed class ReceivePipelineTests : IDisposable
     [Fact]
     public void Plaintext_after_the_keys_is_not_admitted_under_the_required_policy()
     {
-        using var pipeline = new ReceivePipeline(CoreKit.Settings(), _statistics, budget: null);
+        using var pipeline = new ReceivePipeline(CoreKit.Settings(), _statistics, budget: null, heldBudget: null);
         var datagram = Assert.Single(Send("plain"u8, Delivery.Unreliable, SendOptions.Plaintext));
         Assert.False(pipeline.Receive(datagram, CoreKit.Header(datagram), 0, _handler));
         Assert.Equal(1, _statistics.Dropped(DropReason.NotAdmitted));
@@ -266,7 +266,7 @@ public sealed class ReceivePipelineTests : IDisposable
             return Acks.Record(sequence, out _);
         }
 
-        public void OnMessage(ReadOnlySpan<byte> data, PacketFlags flags) => Messages.Add((data.ToArray(), flags));
+        public void OnMessage(ReadOnlySpan<byte> data, in MessageInfo info) => Messages.Add((data.ToArray(), info.Flags));
 
         public void OnAck(ushort ackId, ushort ackBits) => AcksReceived.Add((ackId, ackBits));
 

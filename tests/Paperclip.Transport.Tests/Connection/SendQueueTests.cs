@@ -20,8 +20,8 @@ public sealed class SendQueueTests : IDisposable
         _sender = new TestCore(_settings, _wire, 0);
         _receiver = new TestCore(_settings, new RecordingSink(), 0);
         using var keys = CoreKit.Keys();
-        _sender.Activate(keys, isClient: true, 0);
-        _receiver.Activate(keys, isClient: false, 0);
+        _sender.Activate(keys, isClient: true, ProtocolConstants.Version2, 0);
+        _receiver.Activate(keys, isClient: false, ProtocolConstants.Version2, 0);
     }
 
     public void Dispose()
@@ -36,7 +36,7 @@ public sealed class SendQueueTests : IDisposable
         byte[]? rented = null;
         try
         {
-            return _queue.Enqueue(OutgoingMessage.Prepare(data, delivery, options, _settings, ref rented));
+            return _queue.Enqueue(OutgoingMessage.Prepare(data, delivery, 0, options, _settings, ref rented), 0);
         }
         finally
         {
@@ -47,7 +47,7 @@ public sealed class SendQueueTests : IDisposable
 
     private List<(byte[] Data, PacketFlags Flags)> DrainAndDeliver()
     {
-        _queue.DrainInto(_sender);
+        _queue.DrainInto(_sender, 0, long.MaxValue);
         _sender.Flush(0, 0);
         foreach (var datagram in _wire.Datagrams)
             _receiver.Receive(datagram, CoreKit.Header(datagram), 0);
@@ -134,7 +134,7 @@ public sealed class SendQueueTests : IDisposable
     {
         Enqueue("late"u8, Delivery.Reliable, SendOptions.None);
         _sender.Close(DisconnectReason.Disconnect, notifyPeer: false);
-        _queue.DrainInto(_sender); // no throw: the session ended while they waited
+        _queue.DrainInto(_sender, 0, long.MaxValue); // no throw: the session ended while they waited
         Assert.True(Enqueue("next"u8, Delivery.Reliable, SendOptions.None));
     }
 }

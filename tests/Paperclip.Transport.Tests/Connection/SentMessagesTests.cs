@@ -35,7 +35,7 @@ public sealed class SentMessagesTests : IDisposable
         var data = new byte[size];
         Array.Fill(data, fill);
         byte[]? rented = null;
-        var prepared = OutgoingMessage.Prepare(data, Delivery.Reliable, SendOptions.None, _settings, ref rented);
+        var prepared = OutgoingMessage.Prepare(data, Delivery.Reliable, 0, SendOptions.None, _settings, ref rented);
         var message = _sent.Rent();
         var header = prepared.Header;
         var chunk = (header.Flags & Paperclip.Protocol.PacketFlags.Frag) != 0

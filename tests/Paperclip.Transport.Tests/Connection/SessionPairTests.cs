@@ -72,8 +72,8 @@ public sealed class SessionPairTests
             Client = new TestCore(settings, _toServer, _now) { OnDelivered = (data, flags) => Delivered(data, flags, _reliableAtClient, _unreliableAtClient, fromClient: false) };
             Server = new TestCore(settings, _toClient, _now) { OnDelivered = (data, flags) => Delivered(data, flags, _reliableAtServer, _unreliableAtServer, fromClient: true) };
             using var keys = CoreKit.Keys((byte)seed);
-            Client.Activate(keys, isClient: true, _now);
-            Server.Activate(keys, isClient: false, _now);
+            Client.Activate(keys, isClient: true, ProtocolConstants.Version2, _now);
+            Server.Activate(keys, isClient: false, ProtocolConstants.Version2, _now);
             // Start near the end of the 16-bit sequence space: the run crosses 65535 → 0.
             Client.ContinueSequenceAt(65_000);
             Server.ContinueSequenceAt(64_000);

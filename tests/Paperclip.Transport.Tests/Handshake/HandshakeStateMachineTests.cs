@@ -78,7 +78,7 @@ public sealed class HandshakeStateMachineTests
         var account = TestPki.Account(1, validator: null);
         var options = TestPki.Shared.ClientOptions(account, o => o.TimeProvider = clock);
         var toServer = new CapturingSink();
-        using var client = new ClientHandshake(account.Certificate, account.Key, TestPki.Shared.ServerPublicKey, new TransportSettings(options), 250, toServer, Peer);
+        using var client = new ClientHandshake(account.Certificate, account.Key, TestPki.Shared.ServerPublicKey, new TransportSettings(options), 250, toServer, Peer, ProtocolConstants.Version2, allowFallback: false, EphemeralKey.Generate(KeyAgreement.X25519));
 
         client.Start(now: 0);
         var clientAuth = Assert.Single(toServer.Datagrams);
@@ -112,7 +112,7 @@ public sealed class HandshakeStateMachineTests
             o.HandshakeTimeout = TimeSpan.FromSeconds(10);
         }));
         var sink = new CapturingSink();
-        using var client = new ClientHandshake(account.Certificate, account.Key, TestPki.Shared.ServerPublicKey, settings, 250, sink, Peer);
+        using var client = new ClientHandshake(account.Certificate, account.Key, TestPki.Shared.ServerPublicKey, settings, 250, sink, Peer, ProtocolConstants.Version2, allowFallback: false, EphemeralKey.Generate(KeyAgreement.X25519));
 
         client.Start(now: 0);
         var sentAt = new List<long> { 0 };
@@ -137,7 +137,7 @@ public sealed class HandshakeStateMachineTests
         var account = TestPki.Account(3, validator: null);
         var settings = new TransportSettings(TestPki.Shared.ClientOptions(account));
         var sink = new CapturingSink();
-        using var client = new ClientHandshake(account.Certificate, account.Key, TestPki.Shared.ServerPublicKey, settings, 250, sink, Peer);
+        using var client = new ClientHandshake(account.Certificate, account.Key, TestPki.Shared.ServerPublicKey, settings, 250, sink, Peer, ProtocolConstants.Version2, allowFallback: false, EphemeralKey.Generate(KeyAgreement.X25519));
         client.Start(now: 0);
 
         var cookie = Enumerable.Range(1, 20).Select(i => (byte)i).ToArray();
@@ -159,7 +159,8 @@ public sealed class HandshakeStateMachineTests
     private static ServerHandshake ServerHandshakeFor(byte[] clientAuth)
     {
         Assert.True(PacketReader.TryRead(clientAuth, out var header, out _));
-        return new ServerHandshake(Peer, clientAuth, header.Certificate, header.Key, header.Signature, header.Sequence, nowMs: 0,
+        Assert.True(EphemeralKey.TryIdentify(clientAuth.AsSpan(header.Key), out var keyAgreement));
+        return new ServerHandshake(Peer, clientAuth, header.Version, keyAgreement, header.Certificate, header.Key, header.Signature, header.Sequence, nowMs: 0,
             timeoutMs: 10_000, firstRetryMs: 200, onTimer: (_, _) => { })
         {
             BytesReceived = clientAuth.Length,

@@ -396,11 +396,11 @@ public sealed class HandshakeAttackTests
             var key = InvalidKey(kind);
             var signature = AuthSignature.SignServer(TestPki.Shared.ServerKey, clientAuth, key);
             var forged = new byte[PacketWriter.AuthHeaderLength(TestPki.Shared.ServerCertificate.Length, key.Length, signature.Length)];
-            PacketWriter.WriteAuthHeader(forged, PacketFlags.Reliable, 0, TestPki.Shared.ServerCertificate, key, signature);
+            PacketWriter.WriteAuthHeader(forged, PacketFlags.Reliable, 0, ProtocolConstants.Version2, TestPki.Shared.ServerCertificate, key, signature);
             return forged;
         });
         var account = TestPki.Account(9, server.Validator);
-        await using var client = new PaperclipClient(TestPki.Shared.ClientOptions(account), logger);
+        await using var client = new PaperclipClient(TestPki.Shared.ClientOptions(account, o => o.KeyAgreement = KeyAgreement.P256), logger);
         await Assert.ThrowsAsync<ConnectionException>(() => client.ConnectAsync(mitm.EndPoint, Token).WaitAsync(Wait.Timeout, Token));
         Assert.Empty(logger.Problems);
         Assert.Equal(0, server.Server.Statistics.HandshakesCompleted);

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Paperclip.Impair;
-using Paperclip.Protocol;
 
 namespace Paperclip.Transport.Tests.Hardening;
 
@@ -115,7 +114,7 @@ public sealed class ImpairmentTests
         foreach (var client in clients)
             await client.DisposeAsync();
 
-        void Record(long client, ReadOnlySpan<byte> data, PacketFlags flags, ConcurrentDictionary<(long, int), byte[]> expected, ConcurrentDictionary<(long, int), int> received, bool toServerSide)
+        void Record(long client, ReadOnlySpan<byte> data, MessageInfo message, ConcurrentDictionary<(long, int), byte[]> expected, ConcurrentDictionary<(long, int), int> received, bool toServerSide)
         {
             if (data.Length < 9)
             {
@@ -124,7 +123,7 @@ public sealed class ImpairmentTests
             }
             var id = BitConverter.ToInt32(data[..4]);
             var index = BitConverter.ToInt32(data[4..8]);
-            if ((flags & PacketFlags.Reliable) == 0)
+            if (message.Delivery == Delivery.Unreliable)
             {
                 unreliableSeen.AddOrUpdate((id, index, toServerSide), 1, (_, n) => n + 1);
                 return;
@@ -138,16 +137,18 @@ public sealed class ImpairmentTests
     [Fact]
     public async Task A_burst_of_large_reliable_messages_stays_within_the_peers_reassembly_limits()
     {
-        // 40 messages of 200 KB queued at once (8 MB, 7,000 fragments) through 10 % loss: the
-        // sender keeps fragmented messages in flight within what the receiver's reassembly holds
-        // (64 sets, 1 MiB), so no partial set is evicted and every message completes.
+        // 40 messages of 200 KB queued as fast as the send buffer takes them (8 MB, 7,000
+        // fragments) through 10 % loss: the sender keeps fragmented messages in flight within what
+        // the receiver's reassembly holds (64 sets, 1 MiB), so no partial set is evicted and every
+        // message completes.
         await using var pair = await ProxiedPair.StartAsync(impairment: new DirectionSettings { Loss = 0.1, BurstLength = 2 });
         var sent = new Dictionary<string, int>();
         for (var i = 0; i < 40; i++)
         {
             var message = RandomNumberGenerator.GetBytes(200 * 1024);
             sent[Convert.ToHexString(SHA256.HashData(message))] = i;
-            pair.Client.Client.Send(message, Delivery.Reliable);
+            while (!pair.Client.Client.TrySend(message, Delivery.Reliable))
+                await pair.Client.Client.WhenWritableAsync(Token);
         }
         for (var i = 0; i < 40; i++)
             Assert.True(sent.Remove(Convert.ToHexString(SHA256.HashData(pair.Server.Received.Next(TimeSpan.FromSeconds(60)).Data))), "an unknown or repeated message arrived");

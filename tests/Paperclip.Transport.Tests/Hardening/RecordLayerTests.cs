@@ -37,7 +37,10 @@ public sealed class RecordLayerTests
         // After the window moved past them: 1,100 datagrams of ~1000 bytes each (one per datagram).
         var filler = new byte[1000];
         for (var i = 0; i < 1100; i++)
-            pair.Client.Client.Send(filler, Delivery.Reliable);
+        {
+            while (!pair.Client.Client.TrySend(filler, Delivery.Reliable))
+                await pair.Client.Client.WhenWritableAsync(Token); // more than the send buffer holds
+        }
         await Wait.UntilAsync(() => pair.Server.Received.Count >= 1100, "the filler arrived");
         foreach (var datagram in captured)
             pair.ToServer(datagram);

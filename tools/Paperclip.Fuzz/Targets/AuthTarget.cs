@@ -18,7 +18,7 @@ public static class AuthTarget
 
     public static void Run(ReadOnlySpan<byte> datagram)
     {
-        if (!PacketReader.TryRead(datagram, out var header, out _) || header.Type != PacketType.Auth || header.Version != ProtocolConstants.Version)
+        if (!PacketReader.TryRead(datagram, out var header, out _) || header.Type != PacketType.Auth || header.Version != ProtocolConstants.Version1)
             return;
         PacketTarget.Check(datagram, header);
         var certificate = datagram[header.Certificate];

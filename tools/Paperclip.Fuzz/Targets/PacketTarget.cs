@@ -3,14 +3,21 @@ using Paperclip.Protocol;
 namespace Paperclip.Fuzz.Targets;
 
 /// <summary>
-/// <c>packet</c>: one datagram through <see cref="PacketReader.TryRead"/>, every type. Promised:
+/// <c>packet</c>: one datagram through <see cref="PacketReader.TryRead(ReadOnlySpan{byte}, int, out PacketHeader, out PacketError)"/> as
+/// sessions of both versions read it, every type (CHANNEL in version 2). Promised:
 /// false (with the PACKET minor to answer), or a header whose fields all lie inside the datagram.
 /// </summary>
 public static class PacketTarget
 {
     public static void Run(ReadOnlySpan<byte> datagram)
     {
-        if (PacketReader.TryRead(datagram, out var header, out _))
+        if (PacketReader.TryRead(datagram, ProtocolConstants.Version1, out var header, out _))
+        {
+            if (header.Type == PacketType.Channel)
+                throw new FindingException("A version-1 session accepted a CHANNEL packet.");
+            Check(datagram, header);
+        }
+        if (PacketReader.TryRead(datagram, ProtocolConstants.Version2, out header, out _))
             Check(datagram, header);
     }
 
@@ -25,7 +32,9 @@ public static class PacketTarget
             throw new FindingException($"Fragment {header.FragmentId} of {header.FragmentCount} accepted.");
         if (header.Has(PacketFlags.Encrypted) && datagram.Length - header.Length < ProtocolConstants.TagSize)
             throw new FindingException("An ENCRYPTED datagram without room for its tag accepted.");
-        if (header.Type == PacketType.Auth && header.Version == ProtocolConstants.Version)
+        if (header.Type == PacketType.Channel && (header.Channel >= ProtocolConstants.ChannelCount || (!header.Sequenced && !header.Has(PacketFlags.Reliable))))
+            throw new FindingException($"CHANNEL lane {header.Lane:x2} with flags {header.Flags} accepted.");
+        if (header.Type == PacketType.Auth && header.Version is ProtocolConstants.Version1 or ProtocolConstants.Version2)
         {
             foreach (var range in (ReadOnlySpan<Range>)[header.Certificate, header.Key, header.Signature])
             {

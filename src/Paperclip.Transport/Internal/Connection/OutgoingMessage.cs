@@ -18,7 +18,7 @@ internal readonly ref struct OutgoingMessage
         Sealed = isSealed;
     }
 
-    /// <summary>Type DEFAULT, the flags (RELIABLE, CHECKSUM, COMPRESSED, FRAG), the CRC and the fragment count; no sequence id yet.</summary>
+    /// <summary>Type DEFAULT or CHANNEL (with its channel and SEQUENCED), the flags (RELIABLE, CHECKSUM, COMPRESSED, FRAG), the CRC and the fragment count; no SEQ or CSEQ yet.</summary>
     public PacketHeader Header { get; }
 
     /// <summary>The bytes to send (compressed when COMPRESSED).</summary>
@@ -31,21 +31,29 @@ internal readonly ref struct OutgoingMessage
     /// the caller returns to <see cref="ArrayPool{T}.Shared"/> once the message is queued.
     /// </summary>
     /// <exception cref="SizeException">Larger than the maximum message size, or more than 255 fragments.</exception>
-    /// <exception cref="ArgumentException">Unknown options, or plaintext asked for under the required policy.</exception>
-    public static OutgoingMessage Prepare(ReadOnlySpan<byte> data, Delivery delivery, SendOptions options, TransportSettings settings, ref byte[]? rented)
+    /// <exception cref="ArgumentException">Unknown options, plaintext asked for under the required policy or on a channel.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An unknown delivery, or a channel outside 0–63 (0 only without a channel delivery).</exception>
+    public static OutgoingMessage Prepare(ReadOnlySpan<byte> data, Delivery delivery, int channel, SendOptions options, TransportSettings settings, ref byte[]? rented)
     {
         if ((options & ~(SendOptions.Checksum | SendOptions.Compress | SendOptions.Plaintext)) != 0)
             throw new ArgumentException("Unknown send option.", nameof(options));
-        if (delivery is not (Delivery.Unreliable or Delivery.Reliable))
+        if (!Enum.IsDefined(delivery))
             throw new ArgumentOutOfRangeException(nameof(delivery));
+        var onChannel = MessageInfo.IsChannelDelivery(delivery);
+        if (onChannel ? channel is < 0 or >= ProtocolConstants.ChannelCount : channel != 0)
+            throw new ArgumentOutOfRangeException(nameof(channel), channel, onChannel ? "A channel is 0–63." : "Unreliable and Reliable messages travel on no channel: pass 0.");
         var plaintext = (options & SendOptions.Plaintext) != 0;
         if (plaintext && settings.EncryptionPolicy == EncryptionPolicy.Required)
             throw new ArgumentException("Plaintext messages need EncryptionPolicy.Optional.", nameof(options));
+        if (plaintext && onChannel)
+            throw new ArgumentException("Channel messages are always sealed (protocol §2.2).", nameof(options));
         if (data.Length > settings.MaxMessageSize)
             throw new SizeException($"{data.Length} bytes exceed the maximum message size of {settings.MaxMessageSize}.");
 
-        var flags = delivery == Delivery.Reliable ? PacketFlags.Reliable : PacketFlags.None;
-        var header = PacketHeader.Create(PacketType.Default, flags, 0);
+        var flags = delivery is Delivery.Reliable or Delivery.ReliableOrdered or Delivery.ReliableSequenced ? PacketFlags.Reliable : PacketFlags.None;
+        var header = PacketHeader.Create(onChannel ? PacketType.Channel : PacketType.Default, flags, 0);
+        header.Channel = (byte)channel;
+        header.Sequenced = delivery is Delivery.ReliableSequenced or Delivery.UnreliableSequenced;
         if ((options & SendOptions.Checksum) != 0)
         {
             flags |= PacketFlags.Checksum;

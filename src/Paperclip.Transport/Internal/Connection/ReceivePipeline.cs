@@ -21,7 +21,7 @@ internal interface IReceiveHandler
     /// <summary>Records a RELIABLE id and owes its ACK (again, for a duplicate); false for an id received before.</summary>
     bool Acknowledge(ushort sequence);
 
-    void OnMessage(ReadOnlySpan<byte> data, PacketFlags flags);
+    void OnMessage(ReadOnlySpan<byte> data, in MessageInfo info);
 
     void OnAck(ushort ackId, ushort ackBits);
 
@@ -36,25 +36,34 @@ internal interface IReceiveHandler
 }
 
 /// <summary>
-/// One datagram from the peer to its messages (protocol §3.3 steps 2–8): open (AEAD) → replay →
-/// BATCH split → reassemble → inflate → checksum → exactly-once → deliver.
+/// One datagram from the peer to its messages (protocol §3.3 steps 2–9): open (AEAD) → replay →
+/// BATCH split → reassemble → inflate → checksum → channel stream → exactly-once → deliver.
 /// </summary>
-internal sealed class ReceivePipeline(TransportSettings settings, ConnectionStatistics statistics, ReassemblyBudget? budget) : IDisposable
+internal sealed class ReceivePipeline(TransportSettings settings, ConnectionStatistics statistics, ReassemblyBudget? budget, ReassemblyBudget? heldBudget) : IDisposable
 {
     // While partial messages wait, they are checked for expiry this often (not per fragment).
     private const long ExpiryCheckMs = 1000;
     private readonly ReplayWindow _replay = new();
     private readonly ReassemblyBuffer _reassembly = new(settings.MaxPartialMessages, settings.MaxPartialBytes, settings.MaxMessageSize, budget);
+    private readonly ReceiveStreams _streams = new(settings.MaxHeldMessages, settings.MaxHeldBytes, heldBudget, settings.ReliableTimeoutMs);
     private PacketProtection? _receiver;
+    private int _version = ProtocolConstants.Version1;
     private long _lastExpiryMs;
 
     /// <summary>The partial messages (tests look at them).</summary>
     internal ReassemblyBuffer Reassembly => _reassembly;
 
-    /// <summary>When partial messages next need an expiry check.</summary>
-    public long Deadline => _reassembly.PartialCount > 0 ? _lastExpiryMs + ExpiryCheckMs : long.MaxValue;
+    /// <summary>The channel streams (tests look at them).</summary>
+    internal ReceiveStreams Streams => _streams;
 
-    public void Activate(PacketProtection receiver) => _receiver = receiver;
+    /// <summary>When partial messages next need an expiry check, or a stream's held messages time out.</summary>
+    public long Deadline => Math.Min(_reassembly.PartialCount > 0 ? _lastExpiryMs + ExpiryCheckMs : long.MaxValue, _streams.Deadline);
+
+    public void Activate(PacketProtection receiver, int version)
+    {
+        _receiver = receiver;
+        _version = version;
+    }
 
     /// <summary>Handles one datagram whose header parsed. False when it was not admitted (nothing in it counts as heard from the peer).</summary>
     public bool Receive(Span<byte> datagram, in PacketHeader header, long now, IReceiveHandler handler)
@@ -90,7 +99,7 @@ internal sealed class ReceivePipeline(TransportSettings settings, ConnectionStat
         var batch = new BatchReader(data);
         while (batch.TryReadNext(out var inner))
         {
-            if (PacketReader.TryRead(inner, out var innerHeader, out var error))
+            if (PacketReader.TryRead(inner, _version, out var innerHeader, out var error))
             {
                 ProcessPacket(innerHeader, inner[innerHeader.Length..], encrypted, now, handler);
             }
@@ -110,17 +119,25 @@ internal sealed class ReceivePipeline(TransportSettings settings, ConnectionStat
         return true;
     }
 
-    /// <summary>Drops partial messages that gained no fragment within the reassembly timeout.</summary>
-    public void Expire(long now)
+    /// <summary>
+    /// Drops partial messages that gained no fragment within the reassembly timeout. False when a
+    /// channel stream held messages for the reliable timeout: the session must end.
+    /// </summary>
+    public bool Expire(long now)
     {
-        _lastExpiryMs = now;
-        _reassembly.Expire(now - settings.ReassemblyTimeoutMs);
+        if (_reassembly.PartialCount > 0 && now >= _lastExpiryMs + ExpiryCheckMs)
+        {
+            _lastExpiryMs = now;
+            _reassembly.Expire(now - settings.ReassemblyTimeoutMs);
+        }
+        return _streams.Check(now);
     }
 
     public void Dispose()
     {
         _receiver?.Dispose();
         _reassembly.Dispose();
+        _streams.Dispose();
     }
 
     private bool Drop(DropReason reason)
@@ -132,6 +149,11 @@ internal sealed class ReceivePipeline(TransportSettings settings, ConnectionStat
     private void ProcessPacket(in PacketHeader header, ReadOnlySpan<byte> data, bool encrypted, long now, IReceiveHandler handler)
     {
         var flags = header.Flags;
+        if (header.Type == PacketType.Channel && !encrypted)
+        {
+            statistics.Drop(DropReason.NotAdmitted); // always sealed, whatever the policy (§2.2)
+            return;
+        }
         PooledBuffer reassembled = default;
         byte[]? inflated = null;
         try
@@ -175,6 +197,11 @@ internal sealed class ReceivePipeline(TransportSettings settings, ConnectionStat
                 handler.ReportPacketError(PacketError.Checksum);
                 return;
             }
+            if (header.Type == PacketType.Channel)
+            {
+                OnChannelMessage(header, data, encrypted, now, handler);
+                return;
+            }
             if ((flags & PacketFlags.Reliable) != 0 && !handler.Acknowledge(header.Sequence))
             {
                 statistics.Drop(DropReason.Duplicate);
@@ -190,13 +217,50 @@ internal sealed class ReceivePipeline(TransportSettings settings, ConnectionStat
         }
     }
 
-    private void Dispatch(in PacketHeader header, ReadOnlySpan<byte> data, bool encrypted, IReceiveHandler handler)
+    // §3.3 steps 7–9 for a whole CHANNEL message: the stream decides, then RELIABLE acknowledges
+    // what was delivered, held or seen before — not what was refused or outside the window.
+    private void OnChannelMessage(in PacketHeader header, ReadOnlySpan<byte> data, bool encrypted, long now, IReceiveHandler handler)
+    {
+        var reliable = (header.Flags & PacketFlags.Reliable) != 0;
+        switch (_streams.Classify(header, data.Length))
+        {
+            case StreamOutcome.OutOfWindow:
+                statistics.Drop(DropReason.Malformed);
+                handler.ReportPacketError(PacketError.Channel);
+                return;
+            case StreamOutcome.Refused:
+                statistics.Drop(DropReason.Refused);
+                return;
+            case StreamOutcome.Duplicate:
+                if (reliable)
+                    handler.Acknowledge(header.Sequence);
+                statistics.Drop(DropReason.Duplicate);
+                return;
+            case StreamOutcome.Hold:
+                if (!_streams.TryHold(header, data, MessageInfo.Of(header, encrypted), now))
+                {
+                    statistics.Drop(DropReason.Refused);
+                    return;
+                }
+                handler.Acknowledge(header.Sequence);
+                return;
+        }
+        if (reliable && !handler.Acknowledge(header.Sequence))
+        {
+            statistics.Drop(DropReason.Duplicate);
+            return;
+        }
+        handler.OnMessage(data, MessageInfo.Of(header, encrypted));
+        if (!handler.IsClosed)
+            _streams.Delivered(header, handler);
+    }
+
+    private static void Dispatch(in PacketHeader header, ReadOnlySpan<byte> data, bool encrypted, IReceiveHandler handler)
     {
         switch (header.Type)
         {
             case PacketType.Default:
-                statistics.MessagesReceived++;
-                handler.OnMessage(data, header.Flags | (encrypted ? PacketFlags.Encrypted : 0));
+                handler.OnMessage(data, MessageInfo.Of(header, encrypted));
                 break;
             case PacketType.Ack:
                 handler.OnAck(header.AckId, header.AckBits);

@@ -11,8 +11,9 @@ namespace Paperclip.Transport.Internal.Connection;
 /// </summary>
 internal sealed class SendQueue : IDisposable
 {
-    // flags u16, checksum u32, fragment count u8, sealed u8, length i32, then the data.
-    private const int RecordHeaderSize = 12;
+    // flags u16, checksum u32, fragment count u8, sealed u8, length i32, type u8, lane u8,
+    // enqueued at (ms) i64, then the data.
+    private const int RecordHeaderSize = 22;
     private const int InitialSize = 1024;
     // A buffer grown past this by a burst of large messages goes back to the pool once drained:
     // thousands of sessions must not each keep the largest burst they ever sent.
@@ -23,8 +24,8 @@ internal sealed class SendQueue : IDisposable
     private int _length;
     private bool _disposed;
 
-    /// <summary>Appends a message. True when the queue was empty (the loop must be told).</summary>
-    public bool Enqueue(in OutgoingMessage message)
+    /// <summary>Appends a message queued at <paramref name="nowMs"/>. True when the queue was empty (the loop must be told).</summary>
+    public bool Enqueue(in OutgoingMessage message, long nowMs)
     {
         lock (_lock)
         {
@@ -44,6 +45,9 @@ internal sealed class SendQueue : IDisposable
             record[6] = header.FragmentCount;
             record[7] = message.Sealed ? (byte)1 : (byte)0;
             BinaryPrimitives.WriteInt32LittleEndian(record[8..], message.Data.Length);
+            record[12] = (byte)header.Type;
+            record[13] = header.Lane;
+            BinaryPrimitives.WriteInt64LittleEndian(record[14..], nowMs);
             message.Data.CopyTo(record[RecordHeaderSize..]);
             var wasEmpty = _length == 0;
             _length = needed;
@@ -51,8 +55,12 @@ internal sealed class SendQueue : IDisposable
         }
     }
 
-    /// <summary>Hands every queued message to <paramref name="session"/>, in order. Loop thread.</summary>
-    public void DrainInto(SessionCore session)
+    /// <summary>
+    /// Hands every queued message to <paramref name="session"/>, in order; an unreliable one queued
+    /// <paramref name="maxUnreliableDelayMs"/> or more before <paramref name="nowMs"/> is dropped
+    /// instead (stale state is worse than none). Loop thread.
+    /// </summary>
+    public void DrainInto(SessionCore session, long nowMs, long maxUnreliableDelayMs)
     {
         int length;
         lock (_lock)
@@ -66,14 +74,21 @@ internal sealed class SendQueue : IDisposable
         for (var position = 0; position < length;)
         {
             var record = _draining.AsSpan(position);
-            var header = PacketHeader.Create(PacketType.Default, (PacketFlags)BinaryPrimitives.ReadUInt16LittleEndian(record), 0);
+            var header = PacketHeader.Create((PacketType)record[12], (PacketFlags)BinaryPrimitives.ReadUInt16LittleEndian(record), 0);
             header.Checksum = BinaryPrimitives.ReadUInt32LittleEndian(record[2..]);
             header.FragmentCount = record[6];
+            header.Channel = (byte)(record[13] & ChannelLane.ChannelMask);
+            header.Sequenced = (record[13] & ChannelLane.SequencedBit) != 0;
             var dataLength = BinaryPrimitives.ReadInt32LittleEndian(record[8..]);
+            var enqueuedMs = BinaryPrimitives.ReadInt64LittleEndian(record[14..]);
             position += RecordHeaderSize + dataLength;
             if (session.IsClosed)
                 continue;
-            session.Send(new OutgoingMessage(header, record.Slice(RecordHeaderSize, dataLength), record[7] != 0));
+            var message = new OutgoingMessage(header, record.Slice(RecordHeaderSize, dataLength), record[7] != 0);
+            if ((header.Flags & PacketFlags.Reliable) == 0 && nowMs - enqueuedMs >= maxUnreliableDelayMs)
+                session.DropUnsent(message);
+            else
+                session.Send(message);
         }
         if (_draining.Length > KeptSize)
         {

@@ -20,6 +20,18 @@ internal sealed class SentMessage
 
     public ushort Sequence => _header.Sequence;
 
+    /// <summary>Which of the session's send streams it is on (<see cref="SendStreams.Index"/>), or −1 for a DEFAULT message.</summary>
+    public int Stream { get; private set; } = -1;
+
+    /// <summary>CHANNEL: its CSEQ on its stream.</summary>
+    public ushort ChannelSequence => _header.ChannelSequence;
+
+    /// <summary>A reliable sequenced message, which a newer acknowledged one on its stream makes moot.</summary>
+    public bool IsSequenced => _header.Sequenced;
+
+    /// <summary>Bytes it holds of the session's send buffer until acknowledged; −1 for handshake packets, which are not in it.</summary>
+    public int BufferedBytes => (Framing & Framing.Alone) != 0 ? -1 : _length;
+
     public Framing Framing { get; private set; }
 
     /// <summary>When the first transmission left (set by the flush).</summary>
@@ -58,6 +70,7 @@ internal sealed class SentMessage
         data.CopyTo(_data);
         _length = data.Length;
         _header = header;
+        Stream = header.Type == PacketType.Channel ? SendStreams.Index(header) : -1;
         _chunkCapacity = chunkCapacity;
         Framing = framing;
         PacketCount = IsFragmented ? header.FragmentCount : 1;

@@ -1,3 +1,4 @@
+using Paperclip.Protocol;
 using Paperclip.Transport.Internal.Connection.Congestion;
 
 namespace Paperclip.Transport.Internal.Connection;
@@ -14,11 +15,17 @@ internal enum RetransmitOutcome
 /// <summary>
 /// RELIABLE messages from launch to ACK (protocol §4): the congestion window and the backlog of
 /// messages waiting for it, the in-flight set by sequence id, RTT samples (Karn), paced
-/// retransmission with doubling backoff, and the reliable timeout.
+/// retransmission with doubling backoff, and the reliable timeout; the SEQ window of §3.1 and the
+/// channel streams' send windows (<see cref="SendStreams"/>) hold messages back too.
 /// </summary>
 internal sealed class SentMessages
 {
     private readonly Dictionary<ushort, SentMessage> _inFlight = [];
+    // Sequence ids of RELIABLE messages in launch order (and so SEQ order): the front is the oldest
+    // unacknowledged, once entries no longer in flight are skipped.
+    private readonly Queue<ushort> _launchOrder = new();
+    private readonly SendStreams _streams = new();
+    private readonly Action<ushort> _moot;
     private readonly Queue<SentMessage> _backlog = new();
     private readonly Stack<SentMessage> _spare = new();
     private readonly List<SentMessage> _awaitingFlush = [];
@@ -49,6 +56,24 @@ internal sealed class SentMessages
         _reliableTimeoutMs = settings.ReliableTimeoutMs;
         _maxRetransmissionTimeoutMs = settings.MaxRetransmissionTimeoutMs;
         Rtt = new RttEstimator(settings.InitialRetransmissionTimeoutMs, settings.MaxRetransmissionTimeoutMs);
+        _moot = sequence => Acked(sequence, sample: false);
+    }
+
+    /// <summary>The CHANNEL streams' CSEQ counters and windows.</summary>
+    public SendStreams Streams => _streams;
+
+    /// <summary>
+    /// False while the next SEQ would be 32768 or more past the oldest unacknowledged RELIABLE
+    /// message (protocol §3.1): a SEQ must never be reused while its message may be resent.
+    /// </summary>
+    public bool CanTakeSequence
+    {
+        get
+        {
+            while (_launchOrder.Count > 0 && !_inFlight.ContainsKey(_launchOrder.Peek()))
+                _launchOrder.Dequeue();
+            return _launchOrder.Count == 0 || (ushort)(_sequences.Next - _launchOrder.Peek()) < ProtocolConstants.SequenceWindow;
+        }
     }
 
     public RttEstimator Rtt { get; }
@@ -62,8 +87,8 @@ internal sealed class SentMessages
     /// <summary>When the in-flight messages next need a look (a retransmission or the timeout may be due); may be early, never late.</summary>
     public long Deadline => _inFlight.Count == 0 ? long.MaxValue : _nextCheckMs;
 
-    /// <summary>Called with the sequence id of each message acknowledged.</summary>
-    public Action<ushort>? Acknowledged { get; set; }
+    /// <summary>Called with the sequence id of each message acknowledged (or made moot) and the send-buffer bytes it held.</summary>
+    public Action<ushort, int>? Acknowledged { get; set; }
 
     /// <summary>A message object to fill with <see cref="SentMessage.Start"/>.</summary>
     public SentMessage Rent() => _spare.Count > 0 ? _spare.Pop() : new SentMessage();
@@ -87,11 +112,11 @@ internal sealed class SentMessages
     public void OnAck(ushort ackId, ushort ackBits, OutgoingPackets queue)
     {
         var timeout = Rtt.TimeoutMs;
-        Acked(ackId);
+        Acked(ackId, sample: true);
         for (var i = 0; ackBits != 0; i++, ackBits >>= 1)
         {
             if ((ackBits & 1) != 0)
-                Acked((ushort)(ackId - 1 - i));
+                Acked((ushort)(ackId - 1 - i), sample: true);
         }
         // A shorter RTO brings every due time forward: none is earlier than the earliest send plus it.
         if (Rtt.TimeoutMs < timeout && _inFlight.Count > 0)
@@ -179,6 +204,8 @@ internal sealed class SentMessages
             message.Reset();
         _inFlight.Clear();
         _backlog.Clear();
+        _launchOrder.Clear();
+        _streams.Clear();
         _awaitingFlush.Clear();
         _acknowledgedSinceFlush.Clear();
         _inFlightPackets = 0;
@@ -195,6 +222,10 @@ internal sealed class SentMessages
     // window still goes when nothing else is in flight.
     private bool Admits(SentMessage message)
     {
+        if (!CanTakeSequence)
+            return false;
+        if (message.Stream >= 0 && !message.IsSequenced && !_streams.InWindow(message.Stream, message.ChannelSequence, _inFlight))
+            return false;
         if (message.IsFragmented && _fragmentedInFlight > 0
             && (_fragmentedInFlight >= _maxPartialMessages || _fragmentedBytesInFlight + message.MessageBytes > _maxPartialBytes))
             return false;
@@ -206,6 +237,9 @@ internal sealed class SentMessages
         message.AssignSequence(sequence);
         message.QueueInto(queue);
         _inFlight[sequence] = message;
+        _launchOrder.Enqueue(sequence);
+        if (message.Stream >= 0)
+            _streams.Launched(message.Stream, sequence, message.ChannelSequence);
         _inFlightPackets += message.PacketCount;
         if (message.IsFragmented)
         {
@@ -215,11 +249,14 @@ internal sealed class SentMessages
         _awaitingFlush.Add(message);
     }
 
-    // An ACK for a sequence never sent (or already acknowledged) finds nothing.
-    private void Acked(ushort sequence)
+    // An ACK for a sequence never sent (or already acknowledged) finds nothing. A moot message
+    // (an older one of a sequenced stream) gives no RTT sample: its ACK never came.
+    private void Acked(ushort sequence, bool sample)
     {
         if (!_inFlight.TryGetValue(sequence, out var message) || !message.IsOut)
             return;
+        if (message.Stream >= 0 && message.IsSequenced)
+            _streams.OnSequencedAcknowledged(message, _inFlight, _moot);
         _inFlight.Remove(sequence);
         _inFlightPackets -= message.PacketCount;
         if (message.IsFragmented)
@@ -227,10 +264,10 @@ internal sealed class SentMessages
             _fragmentedInFlight--;
             _fragmentedBytesInFlight -= message.MessageBytes;
         }
-        if (message.Retries == 0)
+        if (sample && message.Retries == 0)
             Rtt.Add(_time.GetElapsedTime(message.FirstSentTimestamp).TotalMilliseconds);
         _congestion.OnAcknowledged(message.PacketCount);
-        Acknowledged?.Invoke(sequence);
+        Acknowledged?.Invoke(sequence, message.BufferedBytes);
         _acknowledgedSinceFlush.Add(message);
         if (_inFlight.Count == 0)
         {

@@ -38,15 +38,23 @@ internal abstract partial class SessionCore : IReceiveHandler
     private long _lastNowMs;
     private int _closed;
 
-    protected SessionCore(TransportSettings settings, IDatagramSink sink, SocketAddress remote, long now, ReassemblyBudget? budget, ILogger logger)
+    protected SessionCore(TransportSettings settings, IDatagramSink sink, SocketAddress remote, long now, ReassemblyBudget? budget, ReassemblyBudget? heldBudget, ILogger logger)
     {
         Settings = settings;
         _sink = sink;
         _logger = logger;
         Remote = remote;
         RemoteEndPoint = remote.ToIPEndPoint();
-        _sent = new SentMessages(settings, _sequences, new WindowCongestion()) { Acknowledged = OnAcknowledged };
-        _receive = new ReceivePipeline(settings, Statistics, budget);
+        _sent = new SentMessages(settings, _sequences, new WindowCongestion())
+        {
+            Acknowledged = (sequence, bufferedBytes) =>
+            {
+                if (bufferedBytes >= 0)
+                    OnSendBufferReleased(bufferedBytes);
+                OnAcknowledged(sequence);
+            },
+        };
+        _receive = new ReceivePipeline(settings, Statistics, budget, heldBudget);
         _keepAlive = new KeepAlive(settings.HeartbeatIntervalMs, settings.HeartbeatRetryMs, settings.HeartbeatTimeoutMs, now);
         _framer = new Framer(settings.MaxDatagramSize);
     }
@@ -63,6 +71,9 @@ internal abstract partial class SessionCore : IReceiveHandler
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
     public bool IsEncrypted => _framer.CanSeal;
+
+    /// <summary>The protocol version the handshake agreed on (1 until <see cref="Activate"/>).</summary>
+    public int Version { get; private set; } = ProtocolConstants.Version1;
 
     /// <summary>The reliability state, for tests and statistics.</summary>
     internal SentMessages Sent => _sent;
@@ -83,11 +94,12 @@ internal abstract partial class SessionCore : IReceiveHandler
     /// <summary>Makes <paramref name="next"/> the next sequence id (a session continues the handshake's numbering).</summary>
     public void ContinueSequenceAt(ushort next) => _sequences.Next = next;
 
-    /// <summary>Installs the keys of a completed handshake: from now on packets are sealed and opened.</summary>
-    public void Activate(SessionKeys keys, bool isClient, long now)
+    /// <summary>Installs the keys and version of a completed handshake: from now on packets are sealed and opened.</summary>
+    public void Activate(SessionKeys keys, bool isClient, int version, long now)
     {
+        Version = version;
         _framer.Activate(keys.CreateSender(isClient));
-        _receive.Activate(keys.CreateReceiver(isClient));
+        _receive.Activate(keys.CreateReceiver(isClient), version);
         _keepAlive.OnReceived(now);
     }
 
@@ -101,6 +113,12 @@ internal abstract partial class SessionCore : IReceiveHandler
         if (message.Sealed && !IsEncrypted)
             throw new InvalidOperationException("The session has no keys yet.");
         var header = message.Header;
+        if (header.Type == PacketType.Channel)
+        {
+            if (Version < ProtocolConstants.Version2)
+                throw new InvalidOperationException("Channel deliveries need protocol version 2; this session runs version 1.");
+            _sent.Streams.Number(ref header);
+        }
         var chunkCapacity = 0;
         if ((header.Flags & PacketFlags.Frag) != 0)
             chunkCapacity = OutgoingMessage.ChunkCapacity(Settings.MaxDatagramSize, header, message.Sealed);
@@ -112,7 +130,13 @@ internal abstract partial class SessionCore : IReceiveHandler
         }
         else
         {
+            if (!_sent.CanTakeSequence)
+            {
+                DropUnsent(message);
+                return;
+            }
             header.Sequence = _sequences.Take();
+            OnSendBufferReleased(message.Data.Length);
             if ((header.Flags & PacketFlags.Frag) == 0)
             {
                 _outgoing.Add(header, message.Data, framing);
@@ -130,6 +154,18 @@ internal abstract partial class SessionCore : IReceiveHandler
         OutputQueued();
     }
 
+    /// <summary>Drops an unreliable message that will not be sent (too old, or no SEQ free), counting it.</summary>
+    public void DropUnsent(in OutgoingMessage message)
+    {
+        Statistics.UnreliableDropped++;
+        OnSendBufferReleased(message.Data.Length);
+    }
+
+    /// <summary>Hook: bytes of application messages left the send buffer (sent unreliable, acknowledged, or dropped).</summary>
+    protected virtual void OnSendBufferReleased(int bytes)
+    {
+    }
+
     /// <summary>Queues an ERROR with a UTF-8 explanation cut to 256 bytes (on a character boundary).</summary>
     public void SendError(ErrorCode code, string message)
     {
@@ -138,7 +174,9 @@ internal abstract partial class SessionCore : IReceiveHandler
         ObjectDisposedException.ThrowIf(IsClosed, this);
         Span<byte> text = stackalloc byte[ProtocolConstants.MaxErrorTextSize];
         Utf8.FromUtf16(message, text, out _, out var written, replaceInvalidSequences: true, isFinalBlock: false);
-        var header = PacketHeader.Create(PacketType.Error, PacketFlags.None, _sequences.Take());
+        if (!TryTakeControlSequence(out var sequence))
+            return;
+        var header = PacketHeader.Create(PacketType.Error, PacketFlags.None, sequence);
         header.Error = code;
         QueueControl(header, text[..written]);
     }
@@ -194,9 +232,22 @@ internal abstract partial class SessionCore : IReceiveHandler
         OutputQueued();
     }
 
+    // Control packets take SEQs too (§3.1): past the SEQ window they are not sent — the peer
+    // resends what our ACK would have answered, and a PING or PONG comes again.
+    private bool TryTakeControlSequence(out ushort sequence)
+    {
+        sequence = 0;
+        if (!_sent.CanTakeSequence)
+            return false;
+        sequence = _sequences.Take();
+        return true;
+    }
+
     private void QueueAck(ushort ackId, ushort ackBits)
     {
-        var header = PacketHeader.Create(PacketType.Ack, PacketFlags.None, _sequences.Take());
+        if (!TryTakeControlSequence(out var sequence))
+            return;
+        var header = PacketHeader.Create(PacketType.Ack, PacketFlags.None, sequence);
         header.AckId = ackId;
         header.AckBits = ackBits;
         QueueControl(header, default);
@@ -212,6 +263,11 @@ internal abstract partial class SessionCore : IReceiveHandler
         if (IsClosed)
             return;
         _lastNowMs = now;
+        if (header.Type == PacketType.Channel && Version < ProtocolConstants.Version2)
+        {
+            OnMalformed(PacketError.PacketType); // §3.3: CHANNEL is a reserved type in version 1
+            return;
+        }
         // Heard from the peer: what opened, or any admitted plaintext.
         if (_receive.Receive(datagram, header, now, this))
             _keepAlive.OnReceived(now);
@@ -237,7 +293,11 @@ internal abstract partial class SessionCore : IReceiveHandler
         return first;
     }
 
-    void IReceiveHandler.OnMessage(ReadOnlySpan<byte> data, PacketFlags flags) => OnMessage(data, flags);
+    void IReceiveHandler.OnMessage(ReadOnlySpan<byte> data, in MessageInfo info)
+    {
+        Statistics.MessagesReceived++;
+        OnMessage(data, info);
+    }
 
     void IReceiveHandler.OnAck(ushort ackId, ushort ackBits)
     {
@@ -251,7 +311,9 @@ internal abstract partial class SessionCore : IReceiveHandler
 
     void IReceiveHandler.OnPing()
     {
-        var pong = PacketHeader.Create(PacketType.Heartbeat, PacketFlags.None, _sequences.Take());
+        if (!TryTakeControlSequence(out var sequence))
+            return;
+        var pong = PacketHeader.Create(PacketType.Heartbeat, PacketFlags.None, sequence);
         pong.Beat = HeartbeatKind.Pong;
         QueueControl(pong, default);
     }
@@ -280,7 +342,9 @@ internal abstract partial class SessionCore : IReceiveHandler
         }
         if (++_errorsInWindow > MaxPacketErrorsPerSecond)
             return;
-        var header = PacketHeader.Create(PacketType.Error, PacketFlags.None, _sequences.Take());
+        if (!TryTakeControlSequence(out var sequence))
+            return;
+        var header = PacketHeader.Create(PacketType.Error, PacketFlags.None, sequence);
         header.Error = ErrorCode.Of(error);
         QueueControl(header, default);
     }
@@ -288,7 +352,7 @@ internal abstract partial class SessionCore : IReceiveHandler
     /// <summary>A plaintext AUTH, ACK or ERROR from the peer that may belong to the handshake; true when it was handled as such.</summary>
     public abstract bool OnPlaintextHandshake(ReadOnlySpan<byte> datagram, in PacketHeader header);
 
-    protected abstract void OnMessage(ReadOnlySpan<byte> data, PacketFlags flags);
+    protected abstract void OnMessage(ReadOnlySpan<byte> data, in MessageInfo info);
 
     protected abstract void OnError(ErrorCode code, string text);
 
@@ -312,8 +376,8 @@ internal abstract partial class SessionCore : IReceiveHandler
             case KeepAliveAction.TimedOut:
                 Close(DisconnectReason.Timeout, notifyPeer: true, "heartbeat timeout");
                 return;
-            case KeepAliveAction.Ping:
-                QueueControl(PacketHeader.Create(PacketType.Heartbeat, PacketFlags.None, _sequences.Take()), default);
+            case KeepAliveAction.Ping when TryTakeControlSequence(out var sequence):
+                QueueControl(PacketHeader.Create(PacketType.Heartbeat, PacketFlags.None, sequence), default);
                 break;
         }
         if (_sent.Deadline <= now)
@@ -328,8 +392,8 @@ internal abstract partial class SessionCore : IReceiveHandler
                     break;
             }
         }
-        if (_receive.Deadline <= now)
-            _receive.Expire(now);
+        if (_receive.Deadline <= now && !_receive.Expire(now))
+            Close(DisconnectReason.Timeout, notifyPeer: true, "a channel stream waited past the reliable timeout for a message it holds back for");
     }
 
     /// <summary>

@@ -40,7 +40,11 @@ internal sealed class ClientHandshake : IDisposable
     private readonly long _authRetransmitDelayMs;
     private readonly IDatagramSink _sink;
     private readonly SocketAddress _server;
-    private readonly EphemeralKey _ephemeral;
+    private readonly byte _firstVersion;
+    private readonly bool _allowFallback;
+    private EphemeralKey _ephemeral;
+    private byte _version;
+    private byte _fallback;
     private byte[]? _clientAuth;
     private byte[]? _earlyFinishedAck;
     private ushort _nextSequence;
@@ -52,8 +56,10 @@ internal sealed class ClientHandshake : IDisposable
     private long _lastAuthSentMs;
     private int _authSends;
 
+    // version: asked for (1 or 2); allowFallback: whether a refusal of it may be answered with a
+    // lower version the server lists (§5.1); ephemeral: X25519 only with version 2, owned from now on.
     public ClientHandshake(byte[] certificate, AsymmetricAlgorithm privateKey, byte[] serverPublicKey, TransportSettings settings, long authRetransmitDelayMs,
-        IDatagramSink sink, SocketAddress server, EphemeralKey? ephemeral = null)
+        IDatagramSink sink, SocketAddress server, byte version, bool allowFallback, EphemeralKey ephemeral)
     {
         _certificate = certificate;
         _privateKey = privateKey;
@@ -64,8 +70,13 @@ internal sealed class ClientHandshake : IDisposable
         _authRetransmitDelayMs = authRetransmitDelayMs;
         _sink = sink;
         _server = server;
-        _ephemeral = ephemeral ?? EphemeralKey.Generate();
+        _firstVersion = _version = version;
+        _allowFallback = allowFallback;
+        _ephemeral = ephemeral;
     }
+
+    /// <summary>The version asked for in the latest AUTH: once completed, the session's version.</summary>
+    public byte Version => _version;
 
     public HandshakeState State { get; private set; }
 
@@ -146,11 +157,10 @@ internal sealed class ClientHandshake : IDisposable
         var signature = AuthSignature.SignClient(_privateKey, _ephemeral.PublicKey);
         _authSequence = _nextSequence++;
         var headerLength = PacketWriter.AuthHeaderLength(_certificate.Length, _ephemeral.PublicKey.Length, signature.Length);
-        // DATA: COOKIE_LEN, COOKIE, then zero padding to at least 1200 bytes (anti-amplification, §5.5).
-        var auth = new byte[Math.Max(ProtocolConstants.MinClientAuthSize, headerLength + 1 + cookie.Length)];
-        PacketWriter.WriteAuthHeader(auth, PacketFlags.None, _authSequence, _certificate, _ephemeral.PublicKey, signature);
-        auth[headerLength] = (byte)cookie.Length;
-        cookie.CopyTo(auth.AsSpan(headerLength + 1));
+        // DATA: COOKIE_LEN, COOKIE, FALLBACK, then zero padding to at least 1200 bytes (anti-amplification, §5.5).
+        var auth = new byte[ClientAuthData.DatagramLength(headerLength, cookie.Length)];
+        PacketWriter.WriteAuthHeader(auth, PacketFlags.None, _authSequence, _version, _certificate, _ephemeral.PublicKey, signature);
+        ClientAuthData.Write(auth.AsSpan(headerLength), cookie, _fallback);
         if (auth.Length > _maxDatagramSize)
             throw new ArgumentException("The certificate is too large for one AUTH datagram; use an RSA-2048 or ECDSA P-256 key.");
         _clientAuth = auth;
@@ -167,8 +177,13 @@ internal sealed class ClientHandshake : IDisposable
 
     private void OnServerAuth(ReadOnlySpan<byte> datagram, in PacketHeader header, long now)
     {
-        if (Keys is not null || header.Flags != PacketFlags.Reliable || header.Version != ProtocolConstants.Version)
+        if (Keys is not null || header.Flags != PacketFlags.Reliable)
             return;
+        if (header.Version != _version)
+        {
+            OnFailedAnswer(ConnectionError.VersionUnsupported, new VersionUnsupportedException($"the server answered version {header.Version} to version {_version}"), tellServer: true, now);
+            return;
+        }
         var certificate = datagram[header.Certificate];
         var key = datagram[header.Key];
         if (!ServerCertificate.Validate(certificate, _serverPublicKey, _time.GetUtcNow())
@@ -180,7 +195,7 @@ internal sealed class ClientHandshake : IDisposable
         Span<byte> sharedSecret = stackalloc byte[EphemeralKey.SharedSecretSize];
         if (!_ephemeral.TryDeriveSharedSecret(key, sharedSecret))
         {
-            OnFailedAnswer(ConnectionError.Connection, new ConnectionException("the server's ephemeral key is not a valid P-256 point"), tellServer: true, now);
+            OnFailedAnswer(ConnectionError.Connection, new ConnectionException($"the server's ephemeral key is not a valid {_ephemeral.Algorithm} key"), tellServer: true, now);
             return;
         }
         Span<byte> transcript = stackalloc byte[32];
@@ -235,7 +250,40 @@ internal sealed class ClientHandshake : IDisposable
             SendAuth(data, now);
             return;
         }
+        if (code.Connection == ConnectionError.VersionUnsupported && OnVersionUnsupported(data, now))
+            return;
         OnFailedAnswer(code.Connection, PaperclipException.FromCode(code, "refused by the server"), tellServer: false, now);
+    }
+
+    // §5.1: ignored after a valid server AUTH or when it lists the version asked for (a spoof);
+    // a refused fallback ends the attempt (the first refusal was forged); otherwise the highest
+    // listed version below ours, when the configuration allows falling back. True when handled.
+    private bool OnVersionUnsupported(ReadOnlySpan<byte> accepted, long now)
+    {
+        if (Keys is not null || (accepted.IsEmpty ? _version == ProtocolConstants.Version1 : accepted.Contains(_version)))
+            return true;
+        if (_fallback != 0)
+        {
+            Fail(new VersionUnsupportedException($"the server refused version {_version} after refusing version {_fallback}"));
+            return true;
+        }
+        byte lower = 0;
+        if (accepted.IsEmpty)
+            lower = ProtocolConstants.Version1;
+        foreach (var version in accepted)
+        {
+            if (version >= ProtocolConstants.Version1 && version < _version && version > lower)
+                lower = version;
+        }
+        if (!_allowFallback || lower == 0)
+            return false;
+        // A new SEQ and a new KEY, of an algorithm the lower version has (§5.1, §6.1).
+        _fallback = _firstVersion;
+        _version = lower;
+        _ephemeral.Dispose();
+        _ephemeral = EphemeralKey.Generate(KeyAgreement.P256);
+        SendAuth(default, now);
+        return true;
     }
 
     // One refusal or one answer that did not verify: the AUTH again at once (a corrupted copy of

@@ -27,8 +27,8 @@ internal enum FinishedOutcome
 /// certificate check and <see cref="Answer"/> run on the thread pool, the rest on the I/O loop:
 /// the two meet under <see cref="Lock"/>.
 /// </summary>
-internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, Range certificate, Range key, Range signature, ushort clientAuthSequence, long nowMs,
-    long timeoutMs, long firstRetryMs, Action<ServerHandshake, long> onTimer) : IDisposable, ITimed
+internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, byte version, KeyAgreement keyAgreement, Range certificate, Range key, Range signature,
+    ushort clientAuthSequence, long nowMs, long timeoutMs, long firstRetryMs, Action<ServerHandshake, long> onTimer) : IDisposable, ITimed
 {
     /// <summary>The server's answers are repeated with this many doublings of the first delay at most.</summary>
     private const int MaxBackoffDoublings = 6;
@@ -42,6 +42,12 @@ internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, R
     public IPEndPoint RemoteEndPoint => field ??= Remote.ToIPEndPoint();
 
     public byte[] ClientAuth { get; } = clientAuth;
+
+    /// <summary>The version the client asked for, which the server accepted: the session's.</summary>
+    public byte Version { get; } = version;
+
+    /// <summary>The algorithm of the client's KEY; the server's KEY uses the same (§6.1).</summary>
+    public KeyAgreement KeyAgreement { get; } = keyAgreement;
 
     public ReadOnlyMemory<byte> Certificate => ClientAuth.AsMemory(certificate);
 
@@ -79,13 +85,14 @@ internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, R
     public byte[]? ClientFinished { get; private set; }
 
     /// <summary>
-    /// Agrees on keys with the client (ECDH), signs the transcript so far and makes the two
-    /// answers: our AUTH (SEQ s) and the ACK of the client's AUTH with SF (SEQ s + 1). False when
-    /// the client's ephemeral key is not a valid point. Thread pool; takes <see cref="Lock"/> to publish.
+    /// Agrees on keys with the client (P-256 ECDH or X25519, as the client chose), signs the
+    /// transcript so far and makes the two answers: our AUTH (SEQ s) and the ACK of the client's
+    /// AUTH with SF (SEQ s + 1). False when the client's ephemeral key is not a valid point or
+    /// gives an all-zero secret. Thread pool; takes <see cref="Lock"/> to publish.
     /// </summary>
     public bool Answer(ClientIdentity identity, byte[] certificate, AsymmetricAlgorithm privateKey, Lock signingLock, long now)
     {
-        using var ephemeral = EphemeralKey.Generate();
+        using var ephemeral = EphemeralKey.Generate(KeyAgreement);
         var sharedSecret = new byte[EphemeralKey.SharedSecretSize];
         try
         {
@@ -95,7 +102,7 @@ internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, R
             lock (signingLock)
                 signature = AuthSignature.SignServer(privateKey, ClientAuth, ephemeral.PublicKey);
             var serverAuth = new byte[PacketWriter.AuthHeaderLength(certificate.Length, ephemeral.PublicKey.Length, signature.Length)];
-            PacketWriter.WriteAuthHeader(serverAuth, PacketFlags.Reliable, HandshakeSequences.ServerAuth, certificate, ephemeral.PublicKey, signature);
+            PacketWriter.WriteAuthHeader(serverAuth, PacketFlags.Reliable, HandshakeSequences.ServerAuth, Version, certificate, ephemeral.PublicKey, signature);
 
             Span<byte> transcript = stackalloc byte[32];
             SessionKeys.ComputeTranscriptHash(ClientAuth, serverAuth, transcript);

@@ -1,0 +1,76 @@
+using Paperclip.Protocol;
+
+namespace Paperclip.Transport.Internal.Connection;
+
+/// <summary>
+/// The sending side of a session's CHANNEL streams (protocol §2.2): each stream's next CSEQ, and
+/// for reliable streams their messages in flight in CSEQ order — an ordered stream stays within
+/// its send window of the oldest unacknowledged one, and a sequenced stream's older messages are
+/// moot once a newer one is acknowledged. Streams are made on first use: a session that never
+/// uses channels holds one small array.
+/// </summary>
+internal sealed class SendStreams
+{
+    /// <summary>Streams per session: 64 channels × (ordered, reliable sequenced, unreliable sequenced).</summary>
+    public const int Count = 3 * ProtocolConstants.ChannelCount;
+
+    private readonly ushort[] _next = new ushort[Count];
+    private readonly Queue<(ushort Sequence, ushort ChannelSequence)>?[] _inFlight = new Queue<(ushort, ushort)>?[Count];
+
+    /// <summary>The stream a CHANNEL header is on.</summary>
+    public static int Index(in PacketHeader header)
+    {
+        var kind = !header.Sequenced ? 0 : (header.Flags & PacketFlags.Reliable) != 0 ? 1 : 2;
+        return (kind * ProtocolConstants.ChannelCount) + header.Channel;
+    }
+
+    /// <summary>Gives the message its CSEQ: the stream's next.</summary>
+    public void Number(ref PacketHeader header) => header.ChannelSequence = _next[Index(header)]++;
+
+    /// <summary>A reliable message of a stream entered flight under <paramref name="sequence"/>.</summary>
+    public void Launched(int stream, ushort sequence, ushort channelSequence) =>
+        (_inFlight[stream] ??= new Queue<(ushort, ushort)>()).Enqueue((sequence, channelSequence));
+
+    /// <summary>
+    /// True when an ordered message with <paramref name="channelSequence"/> is inside its stream's
+    /// send window: less than 4096 past the oldest message of the stream still in flight.
+    /// </summary>
+    public bool InWindow(int stream, ushort channelSequence, Dictionary<ushort, SentMessage> inFlight)
+    {
+        var queue = _inFlight[stream];
+        if (queue is null)
+            return true;
+        while (queue.Count > 0 && !IsInFlight(queue.Peek(), stream, inFlight))
+            queue.Dequeue();
+        return queue.Count == 0 || (ushort)(channelSequence - queue.Peek().ChannelSequence) < ProtocolConstants.OrderedSendWindow;
+    }
+
+    /// <summary>
+    /// A reliable sequenced message was acknowledged: every older message of its stream still in
+    /// flight is moot. Calls <paramref name="moot"/> with each one's sequence id.
+    /// </summary>
+    public void OnSequencedAcknowledged(SentMessage acknowledged, Dictionary<ushort, SentMessage> inFlight, Action<ushort> moot)
+    {
+        var queue = _inFlight[acknowledged.Stream];
+        while (queue is { Count: > 0 })
+        {
+            var (sequence, channelSequence) = queue.Peek();
+            if (sequence == acknowledged.Sequence)
+            {
+                queue.Dequeue();
+                return;
+            }
+            // Serial arithmetic: older when the acknowledged CSEQ is newer than it (§3.1).
+            if ((ushort)(acknowledged.ChannelSequence - channelSequence) is 0 or >= 32768)
+                return;
+            queue.Dequeue();
+            if (IsInFlight((sequence, channelSequence), acknowledged.Stream, inFlight))
+                moot(sequence);
+        }
+    }
+
+    public void Clear() => Array.Clear(_inFlight);
+
+    private static bool IsInFlight((ushort Sequence, ushort ChannelSequence) entry, int stream, Dictionary<ushort, SentMessage> inFlight) =>
+        inFlight.TryGetValue(entry.Sequence, out var message) && message.Stream == stream && message.ChannelSequence == entry.ChannelSequence;
+}
