@@ -20,10 +20,10 @@ internal static class Compare
         var seconds = quick ? 2.0 : 5.0;
         var warmup = quick ? 0.5 : 1.0;
         var cases = new List<(string Name, bool Reliable, Func<ImplSpec, Task<Result>> Run)>();
-        foreach (var (size, reliable) in new[] { (64, false), (64, true), (1000, false), (1000, true) })
+        foreach (var (size, reliable, loss) in new[] { (64, false, 0.0), (64, true, 0.0), (1000, false, 0.0), (1000, true, 0.0), (64, true, 0.05), (1000, true, 0.05) })
         {
-            var settings = new ThroughputSettings(1, size, reliable, seconds, warmup, null);
-            cases.Add(($"throughput {size} B {(reliable ? "reliable" : "unreliable")}", reliable, spec => Throughput.RunAsync(spec, settings, cancellationToken)));
+            var settings = new ThroughputSettings(1, size, reliable, seconds, warmup, null, Loss: loss);
+            cases.Add(($"throughput {size} B {(reliable ? "reliable" : "unreliable")}{(loss > 0 ? " 5% loss" : "")}", reliable, spec => Throughput.RunAsync(spec, settings, cancellationToken)));
         }
         var ccu = new CcuSettings(200, 20, 32, false, quick ? 3 : 10, 1);
         cases.Add(("ccu 200 × 20/s × 32 B", false, spec => Ccu.RunAsync(spec, ccu, cancellationToken)));

@@ -51,6 +51,19 @@ internal interface ILoadClient : IAsyncDisposable
 {
     void Send(ReadOnlySpan<byte> payload, bool reliable);
 
+    /// <summary>
+    /// True when the library bounds what a reliable sender may queue itself (Paperclip's send
+    /// buffer): the sender then uses <see cref="TrySendReliable"/> and <see cref="WaitWritable"/>
+    /// instead of the harness's credit window.
+    /// </summary>
+    bool HasBackpressure => false;
+
+    /// <summary>Sends a reliable message, or returns false when the library's send buffer is full.</summary>
+    bool TrySendReliable(ReadOnlySpan<byte> payload) => throw new NotSupportedException();
+
+    /// <summary>Blocks until the library's send buffer has room again, or the timeout.</summary>
+    void WaitWritable(int timeoutMilliseconds) => throw new NotSupportedException();
+
     /// <summary>Pumps a client that has no threads of its own (LiteNetLib's manual mode); a no-op otherwise.</summary>
     void Update(float elapsedMilliseconds);
 
@@ -145,8 +158,21 @@ internal sealed class PaperclipImpl(Pki pki, bool encrypted) : ILoadImpl
 
     private sealed class Client(PaperclipClient client) : ILoadClient
     {
-        // Under the required policy ENCRYPTED is implied; under the optional one it is left off.
-        public void Send(ReadOnlySpan<byte> payload, bool reliable) => client.Send(payload, reliable ? Delivery.Reliable : Delivery.Unreliable);
+        // Like with like: LiteNetLib's reliable delivery here is ReliableOrdered, so is ours (channel
+        // 0). Under the required policy ENCRYPTED is implied; under the optional one it is left off.
+        public void Send(ReadOnlySpan<byte> payload, bool reliable)
+        {
+            if (reliable)
+                client.Send(payload, Delivery.ReliableOrdered, 0);
+            else
+                client.Send(payload, Delivery.Unreliable);
+        }
+
+        public bool HasBackpressure => true;
+
+        public bool TrySendReliable(ReadOnlySpan<byte> payload) => client.TrySend(payload, Delivery.ReliableOrdered, 0);
+
+        public void WaitWritable(int timeoutMilliseconds) => client.WhenWritableAsync().Wait(timeoutMilliseconds);
 
         public void Update(float elapsedMilliseconds)
         {
@@ -166,7 +192,7 @@ internal sealed class PaperclipImpl(Pki pki, bool encrypted) : ILoadImpl
 
 /// <summary>
 /// LiteNetLib 2.1.5 as its reference figures were taken: UpdateTime 1 ms, unsynced events, no
-/// encryption layer; RELIABLE maps to ReliableOrdered, unreliable to Unreliable.
+/// encryption layer; RELIABLE maps to ReliableOrdered (as Paperclip's does), unreliable to Unreliable.
 /// </summary>
 internal sealed class LiteNetLibImpl : ILoadImpl
 {

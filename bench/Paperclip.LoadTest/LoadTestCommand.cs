@@ -59,7 +59,8 @@ internal static class LoadTestCommand
         var (impl, encrypted) = Implementation();
         var clients = Number("--clients", "Clients sending at once", "N", 1);
         var size = Number("--size", "Message size", "BYTES", 64);
-        var reliable = Switch("--reliable", "Reliable messages (unreliable without)");
+        var reliable = Switch("--reliable", "Reliable messages, ReliableOrdered for Paperclip (channel 0) and LiteNetLib (unreliable without)");
+        var loss = Number("--loss", "Puts the impairment proxy between client and server, dropping this fraction each way (0.05: 5 %)", "FRACTION", 0.0);
         var seconds = Number("--seconds", "Measured window", "S", 5.0);
         var warmup = Number("--warmup", "Unmeasured traffic first", "S", 1.0);
         var window = Number<int?>("--window", "Messages in flight per client (the implementation's default without)", "N", null);
@@ -67,12 +68,12 @@ internal static class LoadTestCommand
         var json = Json();
         var command = new Command("throughput", "Messages/s and bytes allocated per message, clients and server in this process")
         {
-            impl, encrypted, clients, size, reliable, seconds, warmup, window, allocations, json,
+            impl, encrypted, clients, size, reliable, loss, seconds, warmup, window, allocations, json,
         };
         command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(json), commandLine, async () =>
         {
             var settings = new ThroughputSettings(result.GetValue(clients), result.GetValue(size), result.GetValue(reliable), result.GetValue(seconds), result.GetValue(warmup),
-                result.GetValue(window), result.GetValue(allocations));
+                result.GetValue(window), result.GetValue(allocations), result.GetValue(loss));
             var results = new List<Result>();
             foreach (var spec in Specs(result, impl, encrypted))
                 results.Add(Print(await LoadTest.Throughput.RunAsync(spec, settings, cancellationToken).ConfigureAwait(false)));

@@ -16,6 +16,8 @@ internal sealed record Result
     public double? MsgsPerS { get; init; }
     public double? MbPerS { get; init; }
     public double LossPct { get; init; }
+    /// <summary>throughput: loss the impairment proxy added in each direction, % (null: no proxy).</summary>
+    public double? LossInjectedPct { get; init; }
     public double? P50Us { get; init; }
     public double? P99Us { get; init; }
     /// <summary>CPU of the server process alone (ccu, handshakes: clients run in a child process; density: the servers' own child process), % of one core.</summary>
@@ -51,7 +53,7 @@ internal sealed record Result
         "handshakes" => "handshakes",
         "ccu" => string.Create(CultureInfo.InvariantCulture, $"ccu {Clients}c {Size} B {(Reliable ? "reliable" : "unreliable")}"),
         "density" => string.Create(CultureInfo.InvariantCulture, $"density {Servers}s {Clients}c {Rate}/s {Size} B{(Reliable ? " rel" : "")}"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"throughput {Size} B {(Reliable ? "reliable" : "unreliable")}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"throughput {Size} B {(Reliable ? "reliable" : "unreliable")}{(LossInjectedPct is { } loss ? $" {loss:0.#}% loss" : "")}"),
     };
 }
 
@@ -109,6 +111,7 @@ internal static class Report
             Number(json, "msgs_per_s", r.MsgsPerS);
             Number(json, "mb_per_s", r.MbPerS);
             Number(json, "loss_pct", r.LossPct);
+            Number(json, "loss_injected_pct", r.LossInjectedPct);
             Number(json, "p50_us", r.P50Us);
             Number(json, "p99_us", r.P99Us);
             Number(json, "server_cpu_pct", r.ServerCpuPct);

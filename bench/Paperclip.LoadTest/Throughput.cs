@@ -2,7 +2,8 @@ using System.Diagnostics;
 
 namespace Paperclip.LoadTest;
 
-internal sealed record ThroughputSettings(int Clients, int Size, bool Reliable, double Seconds, double Warmup, int? Window, bool AllocationProfile = false)
+// Loss: the share of datagrams the impairment proxy drops in each direction (0: no proxy).
+internal sealed record ThroughputSettings(int Clients, int Size, bool Reliable, double Seconds, double Warmup, int? Window, bool AllocationProfile = false, double Loss = 0)
 {
     /// <summary>
     /// Messages allowed between the sender and the receiver (sent − delivered): enough to cover
@@ -13,10 +14,12 @@ internal sealed record ThroughputSettings(int Clients, int Size, bool Reliable, 
 }
 
 /// <summary>
-/// Clients → server as fast as a credit window allows, in one process: one sender thread for
+/// Clients → server as fast as a credit window allows (for a library with a send-buffer limit of
+/// its own, reliable messages as fast as it takes them), in one process: one sender thread for
 /// every client (round robin, bursts of up to 32), the server counting deliveries on the
 /// transport's own receive threads. The figure is messages delivered per second at the server
-/// over the measurement window, after a warm-up.
+/// over the measurement window, after a warm-up. With a loss, the clients reach the server
+/// through the impairment proxy, which drops that share of datagrams each way.
 /// </summary>
 internal static class Throughput
 {
@@ -32,10 +35,14 @@ internal static class Throughput
         var impl = Impls.Create(spec, pki);
         var server = impl.StartServer(sink, settings.Clients + 8);
         var clients = new List<ILoadClient>();
+        var proxy = settings.Loss > 0
+            ? new Paperclip.Impair.ImpairmentProxy(Paperclip.Impair.ImpairmentSettings.Symmetric(server.EndPoint, new Paperclip.Impair.DirectionSettings { Loss = settings.Loss }, seed: 1))
+            : null;
         try
         {
+            var target = proxy?.ListenEndPoint ?? server.EndPoint;
             for (var i = 0; i < settings.Clients; i++)
-                clients.Add(await impl.ConnectAsync(server.EndPoint, i, manual: false, cancellationToken).ConfigureAwait(false));
+                clients.Add(await impl.ConnectAsync(target, i, manual: false, cancellationToken).ConfigureAwait(false));
 
             using var sender = new Sender([.. clients], settings.Size, settings.Reliable, settings.EffectiveWindow, sink);
             sender.Start();
@@ -75,6 +82,7 @@ internal static class Throughput
                 Reliable = settings.Reliable,
                 Encrypted = spec.Encrypted,
                 Clients = settings.Clients,
+                LossInjectedPct = settings.Loss > 0 ? settings.Loss * 100 : null,
                 MsgsPerS = delivered / seconds,
                 MbPerS = delivered * (double)settings.Size / seconds / 1e6,
                 LossPct = sender.Sent == 0 ? 0 : Math.Max(0, 100.0 * lost / sender.Sent),
@@ -91,6 +99,8 @@ internal static class Throughput
         {
             foreach (var client in clients)
                 await client.DisposeAsync().ConfigureAwait(false);
+            if (proxy is not null)
+                await proxy.DisposeAsync().ConfigureAwait(false);
             await server.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -107,6 +117,7 @@ internal static class Throughput
         private readonly ILoadClient[] _clients;
         private readonly byte[] _payload;
         private readonly bool _reliable;
+        private readonly bool _backpressure;
         private readonly int _window;
         private readonly Sink _sink;
         private readonly Thread _thread;
@@ -119,6 +130,7 @@ internal static class Throughput
             _clients = clients;
             _payload = Payload.Create(size);
             _reliable = reliable;
+            _backpressure = reliable && clients.All(c => c.HasBackpressure);
             _window = window;
             _sink = sink;
             _thread = new Thread(Run) { IsBackground = true, Name = "load sender" };
@@ -145,6 +157,11 @@ internal static class Throughput
             {
                 while (!_stopping)
                 {
+                    if (_backpressure)
+                    {
+                        SendUntilFull(ref sequence);
+                        continue;
+                    }
                     for (var i = 0; i < _clients.Length && !_stopping; i++)
                     {
                         var credit = _window - (_sent - _sink.Received - _writtenOff);
@@ -177,6 +194,28 @@ internal static class Throughput
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 Error = e;
+            }
+        }
+
+        // The library's send buffer is the window: each client takes bursts until it is full, then
+        // the thread waits for that client's buffer to drain to half (one wait per fill: a wait
+        // allocates, a message must not).
+        private void SendUntilFull(ref int sequence)
+        {
+            for (var i = 0; i < _clients.Length && !_stopping; i++)
+            {
+                var client = _clients[i];
+                for (var k = 0; k < Burst; k++)
+                {
+                    Payload.Stamp(_payload, i, sequence);
+                    if (!client.TrySendReliable(_payload))
+                    {
+                        client.WaitWritable(50);
+                        break;
+                    }
+                    sequence++;
+                    Volatile.Write(ref _sent, _sent + 1);
+                }
             }
         }
 

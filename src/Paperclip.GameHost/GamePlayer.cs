@@ -4,7 +4,7 @@ using Paperclip.Transport;
 
 namespace Paperclip.GameHost;
 
-/// <summary>A lobby member as its game sees it: sends go RELIABLE over the member's session.</summary>
+/// <summary>A lobby member as its game sees it: sends go over the member's session.</summary>
 internal sealed class GamePlayer(PaperclipConnection connection) : IGamePlayer
 {
     public PaperclipConnection Connection { get; } = connection;
@@ -13,10 +13,14 @@ internal sealed class GamePlayer(PaperclipConnection connection) : IGamePlayer
 
     public string Username => Connection.Username;
 
-    public void Send(ReadOnlySpan<byte> message)
+    public bool SupportsChannels => Connection.ProtocolVersion >= ProtocolConstants.Version2;
+
+    public void Send(ReadOnlySpan<byte> message) => Send(message, Delivery.Reliable);
+
+    public void Send(ReadOnlySpan<byte> message, Delivery delivery, int channel = 0)
     {
         if (Connection.IsConnected)
-            Connection.Send(message, Delivery.Reliable);
+            Connection.Send(message, delivery, channel);
     }
 
     public void SendError(string message)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Paperclip.Transport;
 
 namespace Paperclip.Games;
 
@@ -34,8 +35,19 @@ public interface IGamePlayer
     /// <summary>The username, from the player's certificate.</summary>
     string Username { get; }
 
-    /// <summary>Sends a RELIABLE message to the player.</summary>
+    /// <summary>Sends a RELIABLE message to the player (exactly once, in any order).</summary>
     void Send(ReadOnlySpan<byte> message);
+
+    /// <summary>
+    /// Sends with <paramref name="delivery"/>, on <paramref name="channel"/> (0–63) for the channel
+    /// deliveries — which need <see cref="SupportsChannels"/>: a player whose session runs
+    /// protocol version 1 has none (send it reliable DEFAULT messages instead).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A channel delivery to a player without channels.</exception>
+    void Send(ReadOnlySpan<byte> message, Delivery delivery, int channel = 0);
+
+    /// <summary>True when the player's session has channels (protocol version 2).</summary>
+    bool SupportsChannels { get; }
 
     /// <summary>Sends the player an ERROR packet with a readable explanation (at most 256 UTF-8 bytes); the session goes on.</summary>
     void SendError(string message);

@@ -103,7 +103,7 @@ public sealed partial class PlayTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.True(scripted.ExitCode == 0, scripted.All);
         Assert.True(transcript.ExitCode == 0, transcript.All);
         var output = transcript.Output;
-        Assert.Contains("Your opponent is here.", output, StringComparison.Ordinal);
+        Assert.Contains($"{peach} sat down: your opponent is here.", output, StringComparison.Ordinal); // told by the game server, not polled
         Assert.Contains("Round 1: you chose rock, they chose scissors: you win. Score 1-0.", output, StringComparison.Ordinal);
         Assert.Contains("Type r (rock), p (paper), s (scissors), or q to leave.", output, StringComparison.Ordinal);
         Assert.Contains("Round 2: you chose paper, they chose scissors: you lose. Score 1-1.", output, StringComparison.Ordinal);
@@ -171,12 +171,12 @@ public sealed partial class PlayTests(ServerFixture fixture) : IClassFixture<Ser
         var lobby = await api1.CreateLobbyAsync("RPS", token);
         await using var stayer = await RpsMatch.JoinAsync(api1, lobby, Password, cancellationToken: token);
         var leaver = await RpsMatch.JoinAsync(api2, lobby, Password, cancellationToken: token);
-        var left = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var left = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var waitingForMove = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         stayer.StatusChanged += (_, status) =>
         {
             if (status == MatchStatus.OpponentLeft)
-                left.TrySetResult();
+                left.TrySetResult(stayer.Opponent);
             if (status == MatchStatus.WaitingForOtherChoice)
                 waitingForMove.TrySetResult();
         };
@@ -184,11 +184,14 @@ public sealed partial class PlayTests(ServerFixture fixture) : IClassFixture<Ser
         var round = stayer.PlayAsync(Choice.Rock, token);
         await waitingForMove.Task.WaitAsync(Wait, token);
         await leaver.DisposeAsync();
-        await left.Task.WaitAsync(Wait, token);
+        Assert.Equal(names[1], await left.Task.WaitAsync(Wait, token)); // the game server named who left
+        Assert.Null(stayer.Opponent);
 
         await using var newcomer = await RpsMatch.JoinAsync(api3, lobby, Password, cancellationToken: token);
         var theirs = await newcomer.PlayAsync(Choice.Paper, token).WaitAsync(Wait, token);
         var mine = await round.WaitAsync(Wait, token);
+        Assert.Equal(names[2], stayer.Opponent);
+        Assert.Equal(names[0], newcomer.Opponent);
         Assert.Equal((int)Outcome.Lose, mine.Outcome);
         Assert.Equal((int)Outcome.Win, theirs.Outcome);
         Assert.Equal((0, 1), (stayer.Score, stayer.OtherScore));

@@ -91,6 +91,9 @@ public sealed class Player(HttpClient http, string username, string password) : 
 
     public BlockingCollection<RoundResult> Results { get; } = [];
 
+    /// <summary>Who sat down or left across from this player, as the game said, and how the news travelled.</summary>
+    public BlockingCollection<(PresenceMessage Presence, MessageInfo Info)> Presence { get; } = [];
+
     public BlockingCollection<ErrorReceivedEventArgs> Errors { get; } = [];
 
     public BlockingCollection<DisconnectedEventArgs> Disconnects { get; } = [];
@@ -120,7 +123,13 @@ public sealed class Player(HttpClient http, string username, string password) : 
             ServerPublicKey = serverKey,
             HandshakeTimeout = TimeSpan.FromSeconds(10),
         });
-        Game.DataReceived += (data, _) => Results.Add(JsonSerializer.Deserialize(data, RpsJsonContext.Default.RoundResult)!);
+        Game.DataReceived += (data, info) =>
+        {
+            if (data.IndexOf("\"presence\""u8) >= 0)
+                Presence.Add((JsonSerializer.Deserialize(data, RpsJsonContext.Default.PresenceMessage)!, info));
+            else
+                Results.Add(JsonSerializer.Deserialize(data, RpsJsonContext.Default.RoundResult)!);
+        };
         Game.ErrorReceived += (_, e) => Errors.Add(e);
         Game.Disconnected += (_, e) => Disconnects.Add(e);
         await Game.ConnectAsync(new IPEndPoint(IPAddress.Parse(address[0].GetString()!), address[1].GetInt32()), Platform.Token)

@@ -33,6 +33,11 @@ public sealed class PlatformTests
         await bob.JoinAsync(same);
 
         await Wait.UntilAsync(async () => (await alice.GetAsync("/lobby/members")).GetProperty(Id(lobbyId)).GetArrayLength() == 2, "both are members");
+        // Each is told who sat down across, on the game's reliable ordered events channel.
+        var (toAlice, aliceInfo) = alice.Presence.Next();
+        Assert.Equal(new PresenceMessage(PresenceMessage.Joined, "bob"), toAlice);
+        Assert.Equal((Delivery.ReliableOrdered, RockPaperScissorsGame.EventsChannel), (aliceInfo.Delivery, aliceInfo.Channel));
+        Assert.Equal(new PresenceMessage(PresenceMessage.Joined, "alice"), bob.Presence.Next().Presence);
         var all = (await alice.GetAsync("/lobby/all")).GetProperty(Id(lobbyId));
         Assert.True(all.GetProperty("is-full").GetBoolean());
 
@@ -51,6 +56,7 @@ public sealed class PlatformTests
 
         // Bob leaves: he is no longer a member. Then Alice leaves; after the prune time the lobby is gone and its port free.
         await bob.LeaveAsync();
+        Assert.Equal(new PresenceMessage(PresenceMessage.Left, "bob"), alice.Presence.Next().Presence);
         await Wait.UntilAsync(async () => (await alice.GetAsync("/lobby/members")).GetProperty(Id(lobbyId)).GetArrayLength() == 1, "Bob left");
         await alice.LeaveAsync();
         await Wait.UntilAsync(async () => (await alice.GetAsync("/lobby/members")).GetProperty(Id(lobbyId)).GetArrayLength() == 0, "Alice left");

@@ -69,10 +69,10 @@ internal sealed class PlayCommand(CliConsole console) : CliCommand<PlayCommand.S
                     break;
                 case MatchStatus.OpponentPresent:
                     waitingForOpponent = false;
-                    output.WriteLine("Your opponent is here.");
+                    output.WriteLine($"{match.Opponent} sat down: your opponent is here.");
                     break;
                 case MatchStatus.OpponentLeft:
-                    output.WriteLine("Your opponent left; the score starts again with the next one.");
+                    output.WriteLine($"{match.Opponent} left; the score starts again with the next one.");
                     break;
             }
         };

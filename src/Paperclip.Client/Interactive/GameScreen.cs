@@ -47,10 +47,10 @@ internal static class GameScreen
                         status?.Invoke("Waiting for an opponent...");
                         break;
                     case MatchStatus.OpponentPresent:
-                        ui.Success("Your opponent is here.");
+                        ui.Success($"{match.Opponent} sat down: your opponent is here.");
                         break;
                     case MatchStatus.OpponentLeft:
-                        ui.Warning("Your opponent left; the score starts again with the next one.");
+                        ui.Warning($"{match.Opponent} left; the score starts again with the next one.");
                         status?.Invoke("Waiting for an opponent...");
                         break;
                     case MatchStatus.WaitingForOtherChoice:

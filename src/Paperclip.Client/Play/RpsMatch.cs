@@ -27,17 +27,15 @@ public enum MatchStatus
 /// <summary>Options of an <see cref="RpsMatch"/>.</summary>
 public sealed class RpsMatchOptions
 {
-    /// <summary>How often the lobby's member count is checked (over REST) while waiting. Default 500 ms.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
-
     /// <summary>How long the game server has to answer the handshake. Default 10 s.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
 /// One player's rock-paper-scissors match in a lobby: joins it through a
-/// <see cref="LobbyConnection"/> and plays rounds. Used by the interactive client, the scripted
-/// commands and bots alike:
+/// <see cref="LobbyConnection"/> and plays rounds; the game server says who sits across as they
+/// arrive and leave (no polling). Used by the interactive client, the scripted commands and bots
+/// alike:
 /// <code>
 /// await using var match = await RpsMatch.JoinAsync(api, await api.MatchmakeAsync("RPS"), password);
 /// var result = await match.PlayAsync(Choice.Rock, cancellationToken);
@@ -46,24 +44,18 @@ public sealed class RpsMatchOptions
 /// </summary>
 public sealed class RpsMatch : IAsyncDisposable
 {
-    private readonly PaperclipApi _api;
     private readonly LobbyConnection _connection;
     private readonly PaperclipClient _client;
-    private readonly RpsMatchOptions _options;
     private readonly Channel<MatchEvent> _events = Channel.CreateUnbounded<MatchEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Queue<MatchEvent> _stash = new();
-    private readonly TaskCompletionSource _endedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile Exception? _refusal;
     private volatile Exception? _ended;
-    private bool _opponentPresent;
     private int _disposed;
 
-    private RpsMatch(PaperclipApi api, LobbyConnection connection, RpsMatchOptions options)
+    private RpsMatch(LobbyConnection connection)
     {
-        _api = api;
         _connection = connection;
         var client = _client = connection.Client;
-        _options = options;
         client.DataReceived += OnData;
         client.ErrorReceived += OnError;
         client.Disconnected += OnDisconnected;
@@ -80,6 +72,9 @@ public sealed class RpsMatch : IAsyncDisposable
 
     /// <summary>The player's score in the current pairing (from the last result).</summary>
     public int Score { get; private set; }
+
+    /// <summary>The opponent's name while one is seated (as the game server said; during <see cref="MatchStatus.OpponentLeft"/>, who left).</summary>
+    public string? Opponent { get; private set; }
 
     /// <summary>The opponent's score in the current pairing.</summary>
     public int OtherScore { get; private set; }
@@ -102,7 +97,7 @@ public sealed class RpsMatch : IAsyncDisposable
         var connection = await LobbyConnection.CreateAsync(api, lobby, password,
             new LobbyConnectionOptions { HandshakeTimeout = options.HandshakeTimeout }, cancellationToken).ConfigureAwait(false);
         // Subscribed before the handshake, so that a refusal during it (no space) is seen.
-        var match = new RpsMatch(api, connection, options);
+        var match = new RpsMatch(connection);
         try
         {
             await connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -115,7 +110,7 @@ public sealed class RpsMatch : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until the lobby has an opponent (checking the lobby's members over REST).</summary>
+    /// <summary>Waits until the game server says an opponent is seated.</summary>
     /// <exception cref="MatchEndedException">The session ended meanwhile.</exception>
     /// <exception cref="NoSpaceException">The game server refused the player a place after all.</exception>
     /// <exception cref="RpsGameException">The game refused the player a seat.</exception>
@@ -125,31 +120,16 @@ public sealed class RpsMatch : IAsyncDisposable
         while (true)
         {
             ThrowIfEnded();
-            if (_stash.TryPeek(out var pending) && pending.Kind != EventKind.Result)
-                Handle(_stash.Dequeue());
-            if (await HasOpponentAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (!_opponentPresent)
-                    Raise(MatchStatus.OpponentPresent);
-                _opponentPresent = true;
+            if (Opponent is not null)
                 return;
-            }
-            if (_opponentPresent)
-            {
-                Score = OtherScore = 0; // the game's scores belong to the pairing
-                Raise(MatchStatus.OpponentLeft);
-            }
-            _opponentPresent = false;
             if (!announced)
                 Raise(MatchStatus.WaitingForOpponent);
             announced = true;
-            if (await NextEventAsync(_options.PollInterval, cancellationToken).ConfigureAwait(false) is { } next)
-            {
-                if (next.Kind == EventKind.Result)
-                    _stash.Enqueue(next);
-                else
-                    Handle(next);
-            }
+            var next = await NextEventAsync(cancellationToken).ConfigureAwait(false);
+            if (next.Kind == EventKind.Result)
+                _stash.Enqueue(next); // a round finished just as the opponent left: played when asked for
+            else
+                Handle(next);
         }
     }
 
@@ -165,10 +145,9 @@ public sealed class RpsMatch : IAsyncDisposable
     {
         if (_stash.TryPeek(out var early) && early.Kind == EventKind.Result)
             return Record(_stash.Dequeue().Result!);
-        await WaitForOpponentAsync(cancellationToken).ConfigureAwait(false);
         while (true)
         {
-            ThrowIfEnded();
+            await WaitForOpponentAsync(cancellationToken).ConfigureAwait(false);
             var message = JsonSerializer.SerializeToUtf8Bytes(new ChoiceMessage((int)choice), RpsJsonContext.Default.ChoiceMessage);
             try
             {
@@ -180,31 +159,15 @@ public sealed class RpsMatch : IAsyncDisposable
                 throw new MatchEndedException(DisconnectReason.Disconnect, "not connected");
             }
             Raise(MatchStatus.WaitingForOtherChoice);
-            while (true)
+            while (Opponent is not null)
             {
-                var next = await NextEventAsync(_options.PollInterval, cancellationToken).ConfigureAwait(false);
-                if (next is not null)
-                {
-                    if (next.Kind == EventKind.Result)
-                        return Record(next.Result!);
-                    Handle(next);
-                    continue;
-                }
-                if (await HasOpponentAsync(cancellationToken).ConfigureAwait(false))
-                    continue;
-                // Gone: a result may still be on its way (sent to both before the other left).
-                if (await NextEventAsync(_options.PollInterval, cancellationToken).ConfigureAwait(false) is { } late)
-                {
-                    if (late.Kind == EventKind.Result)
-                        return Record(late.Result!);
-                    Handle(late);
-                }
-                _opponentPresent = true; // announce the departure
-                await WaitForOpponentAsync(cancellationToken).ConfigureAwait(false);
-                if (_stash.TryPeek(out var stashed) && stashed.Kind == EventKind.Result)
-                    return Record(_stash.Dequeue().Result!); // it came after all: the hand was not lost
-                break; // send the hand again
+                var next = await NextEventAsync(cancellationToken).ConfigureAwait(false);
+                if (next.Kind == EventKind.Result)
+                    return Record(next.Result!);
+                Handle(next);
             }
+            // The opponent left before choosing (results and departures arrive in order): the
+            // game dropped our hand with the round; it goes again to the next opponent.
         }
     }
 
@@ -227,41 +190,13 @@ public sealed class RpsMatch : IAsyncDisposable
         return result;
     }
 
-    private async Task<bool> HasOpponentAsync(CancellationToken cancellationToken)
+    private async Task<MatchEvent> NextEventAsync(CancellationToken cancellationToken)
     {
-        IReadOnlyList<LobbyListing> lobbies;
+        if (_stash.TryPeek(out var stashed) && stashed.Kind != EventKind.Result)
+            return _stash.Dequeue();
         try
         {
-            lobbies = await _api.GetLobbiesAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is ServerUnreachableException or PaperclipApiException)
-        {
-            // A server shutting down stops its game servers (SERVER_DISCONNECT) while its HTTP side
-            // goes: when that news is on its way, it is the better explanation.
-            if (_ended is null)
-                await Task.WhenAny(_endedSignal.Task, Task.Delay(_options.PollInterval * 2, cancellationToken)).ConfigureAwait(false);
-            ThrowIfEnded();
-            throw;
-        }
-        var lobby = lobbies.FirstOrDefault(l => l.LobbyId == Lobby.LobbyId);
-        return lobby is not null && lobby.Members >= Math.Max(2, lobby.Size);
-    }
-
-    private async Task<MatchEvent?> NextEventAsync(TimeSpan wait, CancellationToken cancellationToken)
-    {
-        if (_stash.TryDequeue(out var stashed))
-            return stashed;
-        if (_events.Reader.TryRead(out var ready))
-            return ready;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(wait);
-        try
-        {
-            return await _events.Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return null;
+            return await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (ChannelClosedException)
         {
@@ -274,6 +209,18 @@ public sealed class RpsMatch : IAsyncDisposable
     {
         switch (next.Kind)
         {
+            case EventKind.OpponentJoined:
+                Opponent = next.Text;
+                Score = OtherScore = 0; // the game's scores belong to the pairing
+                Raise(MatchStatus.OpponentPresent);
+                break;
+            case EventKind.OpponentLeft:
+                if (Opponent is null)
+                    break;
+                Score = OtherScore = 0;
+                Raise(MatchStatus.OpponentLeft); // Opponent still names who left
+                Opponent = null;
+                break;
             case EventKind.GameError:
                 throw new RpsGameException(next.Text ?? "The game refused the move.");
             case EventKind.Ended:
@@ -290,19 +237,40 @@ public sealed class RpsMatch : IAsyncDisposable
 
     private void Raise(MatchStatus status) => StatusChanged?.Invoke(this, status);
 
+    // The game's events: presence ({"presence": …}) or a round's result; anything else is not
+    // for this client.
     private void OnData(ReadOnlySpan<byte> data, MessageInfo message)
     {
-        RoundResult? result;
         try
         {
-            result = JsonSerializer.Deserialize(data, RpsJsonContext.Default.RoundResult);
+            if (IsPresence(data))
+            {
+                var presence = JsonSerializer.Deserialize(data, RpsJsonContext.Default.PresenceMessage)!;
+                var kind = presence.Presence == PresenceMessage.Left ? EventKind.OpponentLeft : EventKind.OpponentJoined;
+                _events.Writer.TryWrite(new MatchEvent(kind, null, presence.Opponent));
+            }
+            else if (JsonSerializer.Deserialize(data, RpsJsonContext.Default.RoundResult) is { } result)
+            {
+                _events.Writer.TryWrite(new MatchEvent(EventKind.Result, result, null));
+            }
         }
         catch (JsonException)
         {
-            return; // not a round result: nothing this client understands
         }
-        if (result is not null)
-            _events.Writer.TryWrite(new MatchEvent(EventKind.Result, result, null));
+    }
+
+    private static bool IsPresence(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            return false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("presence"u8))
+                return true;
+            reader.Skip();
+        }
+        return false;
     }
 
     private void OnError(object? sender, ErrorReceivedEventArgs e)
@@ -320,12 +288,13 @@ public sealed class RpsMatch : IAsyncDisposable
         _ended = _refusal ?? new MatchEndedException(e.Reason, e.Text);
         _events.Writer.TryWrite(new MatchEvent(EventKind.Ended, null, e.Text));
         _events.Writer.TryComplete();
-        _endedSignal.TrySetResult();
     }
 
     private enum EventKind
     {
         Result,
+        OpponentJoined,
+        OpponentLeft,
         GameError,
         Ended,
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Paperclip.Transport;
 
 namespace Paperclip.Games.RockPaperScissors;
 
@@ -8,6 +9,9 @@ public sealed partial class RockPaperScissorsGame : IGame
 {
     /// <summary>The catalogue id of RPS.</summary>
     public const long GameId = 1;
+
+    /// <summary>The reliable ordered channel results and presence travel on (protocol version 2).</summary>
+    public const int EventsChannel = 0;
 
     /// <inheritdoc />
     public long Id => GameId;
@@ -22,7 +26,9 @@ public sealed partial class RockPaperScissorsGame : IGame
     /// Two seats. A choice is held until the other seat has chosen too (a player may choose
     /// before an opponent sits down); then both get the result and the next round starts. Scores
     /// belong to the pairing: they start again when a player leaves, and the remaining player's
-    /// unanswered hand is dropped with the round (the client sends it again).
+    /// unanswered hand is dropped with the round (the client sends it again). Each player is told
+    /// who sits across as they arrive and leave; presence and results travel on one reliable
+    /// ordered channel, so a result sent before a departure is never overtaken by it.
     /// </summary>
     private sealed partial class Session(ILogger logger) : IGameSession
     {
@@ -40,7 +46,11 @@ public sealed partial class RockPaperScissorsGame : IGame
                 }
                 // A new pairing starts from zero; a hand already held waits for the newcomer's.
                 foreach (var seat in _seats)
+                {
                     seat.Score = 0;
+                    SendEvent(seat.Player, Presence(PresenceMessage.Joined, player));
+                    SendEvent(player, Presence(PresenceMessage.Joined, seat.Player));
+                }
                 _seats.Add(new Seat(player));
             }
         }
@@ -49,9 +59,13 @@ public sealed partial class RockPaperScissorsGame : IGame
         {
             lock (_lock)
             {
-                _seats.RemoveAll(s => s.Player.AccountId == player.AccountId);
+                if (_seats.RemoveAll(s => s.Player.AccountId == player.AccountId) == 0)
+                    return;
                 foreach (var seat in _seats)
+                {
                     seat.Reset();
+                    SendEvent(seat.Player, Presence(PresenceMessage.Left, player));
+                }
             }
         }
 
@@ -102,7 +116,20 @@ public sealed partial class RockPaperScissorsGame : IGame
         private static void Send(Seat to, Seat other, Outcome outcome)
         {
             var result = new RoundResult((int)outcome, (int)to.Choice!.Value, (int)other.Choice!.Value, new Score(to.Score), new Score(other.Score));
-            to.Player.Send(JsonSerializer.SerializeToUtf8Bytes(result, RpsJsonContext.Default.RoundResult));
+            SendEvent(to.Player, JsonSerializer.SerializeToUtf8Bytes(result, RpsJsonContext.Default.RoundResult));
+        }
+
+        private static byte[] Presence(string presence, IGamePlayer opponent) =>
+            JsonSerializer.SerializeToUtf8Bytes(new PresenceMessage(presence, opponent.Username), RpsJsonContext.Default.PresenceMessage);
+
+        // The game's events in order on the events channel; a version-1 player has no channels and
+        // gets them as reliable DEFAULT messages, which may arrive in another order.
+        private static void SendEvent(IGamePlayer player, ReadOnlySpan<byte> message)
+        {
+            if (player.SupportsChannels)
+                player.Send(message, Delivery.ReliableOrdered, EventsChannel);
+            else
+                player.Send(message);
         }
 
         private static bool TryReadChoice(ReadOnlySpan<byte> message, out Choice choice, out string problem)

@@ -38,9 +38,25 @@ public sealed record RoundResult(
     [property: JsonPropertyName("score")] Score Score,
     [property: JsonPropertyName("otherScore")] Score OtherScore);
 
+/// <summary>
+/// Who sits across: <c>{"presence": "joined", "opponent": "Peach"}</c> when an opponent sits
+/// down (or is already seated when the player arrives), <c>"left"</c> when they leave.
+/// </summary>
+public sealed record PresenceMessage(
+    [property: JsonPropertyName("presence"), JsonRequired] string Presence,
+    [property: JsonPropertyName("opponent"), JsonRequired] string Opponent)
+{
+    /// <summary>The opponent sat down.</summary>
+    public const string Joined = "joined";
+
+    /// <summary>The opponent left.</summary>
+    public const string Left = "left";
+}
+
 /// <summary>Source-generated JSON for the RPS messages (no reflection on the game path).</summary>
 [JsonSerializable(typeof(ChoiceMessage))]
 [JsonSerializable(typeof(RoundResult))]
+[JsonSerializable(typeof(PresenceMessage))]
 public sealed partial class RpsJsonContext : JsonSerializerContext;
 
 /// <summary>The rules.</summary>

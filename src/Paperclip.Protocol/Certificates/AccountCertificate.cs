@@ -38,6 +38,13 @@ public static class AccountCertificate
         return CertificateParts.TryParse(certificateDer, out var parts) && TryReadIdentity(parts, out identity);
     }
 
+    /// <summary>The certificate's SubjectPublicKeyInfo (DER); false, never an exception, for anything that does not parse.</summary>
+    public static bool TryReadPublicKey(ReadOnlySpan<byte> certificateDer, [NotNullWhen(true)] out byte[]? subjectPublicKeyInfo)
+    {
+        subjectPublicKeyInfo = CertificateParts.TryParse(certificateDer, out var parts) ? parts.SubjectPublicKeyInfo.ToArray() : null;
+        return subjectPublicKeyInfo is not null;
+    }
+
     /// <summary>
     /// Checks an account certificate against the account's registered public key: it parses and
     /// names an account, its signature verifies with <paramref name="registeredPublicKey"/>, its

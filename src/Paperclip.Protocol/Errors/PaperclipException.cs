@@ -123,6 +123,7 @@ public class PacketException : PaperclipException
         PacketError.Data => new DataException(message),
         PacketError.Size => new SizeException(message),
         PacketError.Batch => new BatchException(message),
+        PacketError.Channel => new ChannelException(message),
         _ => new PacketException(message),
     };
 }
@@ -165,3 +166,6 @@ public sealed class SizeException(string? message = null) : PacketException(Pack
 
 /// <summary>PACKET / BATCH: a malformed BATCH entry.</summary>
 public sealed class BatchException(string? message = null) : PacketException(PacketError.Batch, message);
+
+/// <summary>PACKET / CHANNEL: LANE or CSEQ invalid, or an ordered message outside its stream's window (version 2).</summary>
+public sealed class ChannelException(string? message = null) : PacketException(PacketError.Channel, message);

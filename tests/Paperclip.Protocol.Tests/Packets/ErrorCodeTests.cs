@@ -28,6 +28,7 @@ public sealed class ErrorCodeTests
         { 3, 11, typeof(DataException) },
         { 3, 12, typeof(SizeException) },
         { 3, 13, typeof(BatchException) },
+        { 3, 14, typeof(ChannelException) },
     };
 
     [Theory]
