@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: protocol, transport (real loopback sockets) and backend
-# (real SQLite files and a throwaway PostgreSQL cluster), then lints the OpenAPI document the
-# built server serves (.ci/openapi-lint: Redocly CLI through npx, so Node.js 20.19+ is needed).
+# (real SQLite files and a throwaway PostgreSQL cluster), then packs the NuGet packages and builds
+# and runs a sample from them (.ci/pack-sample), then lints the OpenAPI document the built server
+# serves (.ci/openapi-lint: Redocly CLI through npx, so Node.js 20.19+ is needed).
 # PostgreSQL's server binaries come from Debian's packages; they are installed here when
 # missing, so a fresh machine can test. The backend tests restore the Kiota tool
 # (.config/dotnet-tools.json) to check the generated client.
@@ -24,4 +25,5 @@ if ! have_postgres; then
 fi
 
 dotnet test Paperclip.slnx -c Release "$@"
+.ci/pack-sample
 .ci/openapi-lint

@@ -31,7 +31,7 @@ internal static class Ccu
             var sendSeconds = settings.Warmup + settings.Seconds + 1;
             using var child = ChildProcess.Start(ChildArguments(spec, server.EndPoint, keys,
                 "--mode", "ccu", "--clients", Invariant(settings.Clients), "--rate", Invariant(settings.Rate), "--size", Invariant(settings.Size),
-                "--reliable", settings.Reliable ? "on" : "off", "--seconds", Invariant(sendSeconds)));
+                "--reliable", settings.Reliable ? "true" : "false", "--seconds", Invariant(sendSeconds)));
             child.WaitFor("READY", TimeSpan.FromSeconds(120));
             // A client is connected once it has the server's Finished; the server counts it once the
             // client's Finished arrives, a moment later.
@@ -101,15 +101,8 @@ internal static class Ccu
     }
 
     /// <summary>The child: connects every client, says READY, sends on schedule for the given seconds, says SENT n.</summary>
-    public static async Task RunClientsAsync(ImplSpec spec, IPEndPoint server, Pki? pki, Args args)
+    public static async Task RunClientsAsync(ImplSpec spec, IPEndPoint server, Pki? pki, int count, int rate, int size, bool reliable, double seconds)
     {
-        var count = args.Int("clients", 200);
-        var rate = args.Int("rate", 20);
-        var size = args.Int("size", 32);
-        var reliable = args.OnOff("reliable", false);
-        var seconds = args.Double("seconds", 5);
-        args.RejectUnknown();
-
         var impl = Impls.Create(spec, pki);
         var manual = spec.Kind == ImplKind.LiteNetLib; // one thread pumps every LiteNetLib client, not two threads each
         var clients = new ILoadClient[count];

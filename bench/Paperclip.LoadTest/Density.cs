@@ -75,7 +75,7 @@ internal static class Density
             List<string> clientArguments =
             [
                 "--impl", spec.Name, "--mode", "density-clients", "--endpoints", endpoints, "--clients-per-server", Ccu.Invariant(clientsPerServer),
-                "--rate", Ccu.Invariant(settings.Rate), "--size", Ccu.Invariant(settings.Size), "--reliable", settings.Reliable ? "on" : "off",
+                "--rate", Ccu.Invariant(settings.Rate), "--size", Ccu.Invariant(settings.Size), "--reliable", settings.Reliable ? "true" : "false",
                 "--parallelism", Ccu.Invariant(settings.Parallelism), "--max-seconds", Ccu.Invariant(settings.Warmup + settings.Seconds + 120),
             ];
             if (keys is not null)
@@ -147,18 +147,8 @@ internal static class Density
     /// pool thread held here would make the pool add threads, and the thread count is measured.
     /// Servers bind as many at a time as there are cores (binding is CPU work) for the same reason.
     /// </remarks>
-    public static async Task RunServersAsync(ImplSpec spec, Args args)
+    public static async Task RunServersAsync(ImplSpec spec, int count, int maxClients, int connections, int accounts, double warmup, double seconds, string endpointsPath, string? keysPath)
     {
-        var count = args.Int("servers", 1);
-        var maxClients = args.Int("max-clients", 8);
-        var connections = args.Int("connections", 0);
-        var accounts = args.Int("parallelism", 8);
-        var warmup = args.Double("warmup", 2);
-        var seconds = args.Double("seconds", 10);
-        var endpointsPath = args.String("endpoints-out") ?? throw new ArgumentException("--endpoints-out is required.");
-        var keysPath = args.String("keys-out");
-        args.RejectUnknown();
-
         // One account per connecting worker of the clients' process (see ConnectEachAsync).
         using var pki = keysPath is null ? null : Pki.Create(accounts);
         pki?.Save(keysPath!);
@@ -229,17 +219,9 @@ internal static class Density
     /// says READY seconds and exits; otherwise connects that many clients to every server, says
     /// READY seconds, sends on ccu's schedule until STOP (or max-seconds), says SENT n.
     /// </summary>
-    public static async Task RunClientsAsync(ImplSpec spec, Pki? pki, Args args)
+    public static async Task RunClientsAsync(ImplSpec spec, Pki? pki, string endpointsPath, int perServer, int rate, int size, bool reliable, int parallelism, double maxSeconds)
     {
-        var endpoints = File.ReadAllLines(args.String("endpoints") ?? throw new ArgumentException("--endpoints is required.")).Select(IPEndPoint.Parse).ToArray();
-        var perServer = args.Int("clients-per-server", 0);
-        var rate = args.Int("rate", 20);
-        var size = args.Int("size", 32);
-        var reliable = args.OnOff("reliable", false);
-        var parallelism = args.Int("parallelism", 8);
-        var maxSeconds = args.Double("max-seconds", 300);
-        args.RejectUnknown();
-
+        var endpoints = File.ReadAllLines(endpointsPath).Select(IPEndPoint.Parse).ToArray();
         var impl = Impls.Create(spec, pki);
         var manual = spec.Kind == ImplKind.LiteNetLib; // one thread pumps every LiteNetLib client, as in ccu
         var begin = Stopwatch.GetTimestamp();

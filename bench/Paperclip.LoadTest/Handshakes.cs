@@ -65,13 +65,8 @@ internal static class Handshakes
     private static double? ParseOrNull(string text) => text == "-" ? null : double.Parse(text, CultureInfo.InvariantCulture);
 
     /// <summary>The child: START, the timed connect/dispose cycles, then RESULT ok failed seconds p50 p99 (connect latency, µs).</summary>
-    public static async Task RunClientsAsync(ImplSpec spec, IPEndPoint server, Pki? pki, Args args)
+    public static async Task RunClientsAsync(ImplSpec spec, IPEndPoint server, Pki? pki, int count, int parallelism, double maxSeconds)
     {
-        var count = args.Int("count", 2000);
-        var parallelism = args.Int("parallelism", 8);
-        var maxSeconds = args.Double("max-seconds", 60);
-        args.RejectUnknown();
-
         var impl = Impls.Create(spec, pki);
         var latency = new LatencyHistogram();
         // Connected clients are closed off the timed path (a library's teardown, such as joining its

@@ -14,6 +14,7 @@ using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.OpenApi;
 using Paperclip.Backend.Operations;
 using Paperclip.Backend.Security;
+using Paperclip.Contracts;
 
 namespace Paperclip.Backend;
 
@@ -64,10 +65,10 @@ public static class PaperclipBackendExtensions
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.KebabCaseLower;
-            // Numbers are JSON numbers (RequestInput reads bodies so); the web default would also
-            // take "3", and the OpenAPI schemas would then type every number as integer-or-string.
+            // Numbers are JSON numbers (as requests are read); the web default would also take "3",
+            // and the OpenAPI schemas would then type every number as integer-or-string.
             json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
-            json.SerializerOptions.TypeInfoResolverChain.Insert(0, BackendJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, PaperclipJsonContext.Default);
         });
         services.AddProblemDetails();
         services.AddExceptionHandler(o => o.StatusCodeSelector = ex => ex is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
@@ -89,11 +90,13 @@ public static class PaperclipBackendExtensions
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapAuthEndpoints();
-        app.MapFriendsEndpoints();
-        app.MapGamesEndpoints();
-        app.MapLobbyEndpoints();
-        app.MapHealthEndpoints();
+        // Requests that do not fit their contract are answered with their problem, not handled.
+        var api = app.MapGroup(string.Empty).AddEndpointFilterFactory(InputFilter.Create);
+        api.MapAuthEndpoints();
+        api.MapFriendsEndpoints();
+        api.MapGamesEndpoints();
+        api.MapLobbyEndpoints();
+        api.MapHealthEndpoints();
         app.MapPaperclipOperations();
         var options = app.Services.GetRequiredService<IOptions<PaperclipOptions>>().Value;
         app.MapPaperclipOpenApi(options.ApiReference ?? app.Environment.IsDevelopment());

@@ -20,7 +20,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly EventQueue _events;
-    private readonly Action<object, ReadOnlySpan<byte>, MessageInfo> _raiseData;
+    private readonly MessageRaiser _raiseData;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HandshakeTimer _handshakeTimer;
     private readonly byte[] _certificate;

@@ -29,7 +29,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     private readonly ReassemblyBudget _reassemblyBudget;
     private readonly ReassemblyBudget _heldBudget;
     private readonly Lock _signingLock = new();
-    private readonly Action<object, ReadOnlySpan<byte>, MessageInfo> _raiseData;
+    private readonly MessageRaiser _raiseData;
     private readonly Action<ServerHandshake, long> _onHandshakeTimer;
     private readonly CancellationTokenSource _stopping = new();
     private readonly IPEndPoint _listenEndPoint;

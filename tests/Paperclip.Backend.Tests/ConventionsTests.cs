@@ -39,6 +39,25 @@ public abstract class ConventionsTests(AppFixture app)
         await response.AssertProblemAsync(HttpStatusCode.BadRequest);
     }
 
+    [Theory]
+    [InlineData("POST", "/auth/register", "{\"password\":\"x\"}", "The field 'username' is required.")]
+    [InlineData("POST", "/auth/register", "{\"username\":null,\"password\":\"x\"}", "The field 'username' is required.")]
+    [InlineData("POST", "/auth/register", "{\"username\":\"a\",\"password\":\"\"}", "The field 'password' is required.")]
+    [InlineData("POST", "/auth/register", "{\"username\":\"a\",\"password\":7}", "The field 'password' has the wrong type or an invalid value.")]
+    [InlineData("GET", "/lobby/", "{\"lobby-id\":9223372036854775808}", "The field 'lobby-id' has the wrong type or an invalid value.")]
+    [InlineData("GET", "/lobby/?lobby-id=abc", null, "The field 'lobby-id' has the wrong type or an invalid value.")]
+    [InlineData("GET", "/lobby/?lobby-id=", null, "The field 'lobby-id' is required.")]
+    [InlineData("POST", "/lobby/create", "{\"game-name\":\"RPS\",\"game-name\":\"Other\"}", "The request body is not valid JSON (or it repeats a name).")]
+    [InlineData("POST", "/friends/add", "{\"username\":\"a\",\"username\":{}}", "The request body is not valid JSON (or it repeats a name).")]
+    public async Task A_request_that_does_not_fit_its_contract_is_400_naming_what_is_wrong(string method, string path, string? json, string detail)
+    {
+        var user = await app.RegisterAsync("fit");
+        using var client = app.Client(user);
+        using var response = await client.SendAsync(Request(new HttpMethod(method), path, json));
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(detail, problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task Oversized_body_is_413_problem_json()
     {

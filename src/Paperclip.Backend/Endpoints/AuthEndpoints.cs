@@ -10,6 +10,7 @@ using Paperclip.Backend.Data;
 using Paperclip.Backend.Http;
 using Paperclip.Backend.OpenApi;
 using Paperclip.Backend.Security;
+using Paperclip.Contracts;
 using Paperclip.Protocol.Certificates;
 
 namespace Paperclip.Backend.Endpoints;
@@ -53,40 +54,24 @@ public static class AuthEndpoints
         return routes;
     }
 
-    private static async Task<Results<Created<RegisterResponse>, ProblemHttpResult>> RegisterAsync(HttpContext context, AccountService accounts)
+    private static async Task<Results<Created<RegisterResponse>, ProblemHttpResult>> RegisterAsync(
+        Input<RegisterRequest> input, AccountService accounts, CancellationToken cancellationToken)
     {
-        var (input, problem) = await RequestInput.ReadAsync(context).ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        var username = input.GetString("username");
-        if (!username.IsPresent)
-        {
-            return username.Problem();
-        }
-
-        var password = input.GetString("password");
-        if (!password.IsPresent)
-        {
-            return password.Problem();
-        }
-
-        if (!AccountService.IsValidUsername(username.Value))
+        var (username, password) = input.Value;
+        if (!AccountService.IsValidUsername(username))
         {
             return Problems.BadRequest("A username is 1–32 characters of letters, digits, '_', '-' and '.'.");
         }
 
-        if (password.Value!.Length > AccountService.MaxPasswordLength)
+        if (password.Length > AccountService.MaxPasswordLength)
         {
             return Problems.BadRequest($"A password is at most {AccountService.MaxPasswordLength} characters.");
         }
 
-        var (status, account) = await accounts.RegisterAsync(username.Value!, password.Value, context.RequestAborted).ConfigureAwait(false);
+        var (status, account) = await accounts.RegisterAsync(username, password, cancellationToken).ConfigureAwait(false);
         return status == RegistrationStatus.Created
             ? TypedResults.Created((string?)null, new RegisterResponse(account!.Id, account.Username))
-            : Problems.Conflict($"The username '{username.Value}' is taken.");
+            : Problems.Conflict($"The username '{username}' is taken.");
     }
 
     private static Ok<TokenResponse> IssueToken(ClaimsPrincipal user, TokenService tokens)
@@ -106,15 +91,9 @@ public static class AuthEndpoints
     }
 
     private static async Task<Results<Ok<CertificateValidationResponse>, ProblemHttpResult>> ValidateCertificateAsync(
-        HttpContext context, PaperclipDbContext db, ServerKeyService serverKey, TimeProvider time)
+        Input<CertificateValidationRequest> input, PaperclipDbContext db, ServerKeyService serverKey, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (certificate, problem) = await RequestInput.ReadRequiredStringAsync(context, "certificate").ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        if (!TryDecodeCertificate(certificate!, out var der))
+        if (!TryDecodeCertificate(input.Value.Certificate, out var der))
         {
             return Problems.BadRequest("The certificate is not base64 DER of an X.509 certificate.");
         }
@@ -133,7 +112,7 @@ public static class AuthEndpoints
 
         var accountId = identity.AccountId;
         var publicKey = await db.Accounts.AsNoTracking().Where(a => a.Id == accountId).Select(a => a.PublicKey)
-            .FirstOrDefaultAsync(context.RequestAborted).ConfigureAwait(false);
+            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
         var valid = publicKey is not null && AccountCertificate.Validate(der, publicKey, now);
         return TypedResults.Ok(new CertificateValidationResponse(valid, valid ? accountId : null));
     }

@@ -8,6 +8,7 @@ using Paperclip.Backend.Data;
 using Paperclip.Backend.Http;
 using Paperclip.Backend.OpenApi;
 using Paperclip.Backend.Security;
+using Paperclip.Contracts;
 
 namespace Paperclip.Backend.Endpoints;
 
@@ -15,18 +16,18 @@ namespace Paperclip.Backend.Endpoints;
 public static class FriendsEndpoints
 {
     // Compiled queries cache their executor per model: one per context type (provider).
-    private static readonly PerProvider<Func<PaperclipDbContext, long, IAsyncEnumerable<FriendDto>>> FriendsQuery = new(() =>
+    private static readonly PerProvider<Func<PaperclipDbContext, long, IAsyncEnumerable<UserSummary>>> FriendsQuery = new(() =>
         EF.CompileAsyncQuery((PaperclipDbContext db, long me) =>
             db.Accounts
                 .Where(a => db.Friendships.Where(f => f.LowerId == me).Select(f => f.HigherId)
                     .Concat(db.Friendships.Where(f => f.HigherId == me).Select(f => f.LowerId))
                     .Contains(a.Id))
                 .OrderBy(a => a.Id)
-                .Select(a => new FriendDto(a.Id, a.Username))));
+                .Select(a => new UserSummary(a.Id, a.Username))));
 
-    private static readonly PerProvider<Func<PaperclipDbContext, string, Task<FriendDto?>>> FindByNameQuery = new(() =>
+    private static readonly PerProvider<Func<PaperclipDbContext, string, Task<UserSummary?>>> FindByNameQuery = new(() =>
         EF.CompileAsyncQuery((PaperclipDbContext db, string normalized) =>
-            db.Accounts.Where(a => a.NormalizedUsername == normalized).Select(a => new FriendDto(a.Id, a.Username)).FirstOrDefault()));
+            db.Accounts.Where(a => a.NormalizedUsername == normalized).Select(a => new UserSummary(a.Id, a.Username)).FirstOrDefault()));
 
     /// <summary>Maps the friends endpoints.</summary>
     public static IEndpointRouteBuilder MapFriendsEndpoints(this IEndpointRouteBuilder routes)
@@ -56,9 +57,9 @@ public static class FriendsEndpoints
             .WithProblem(StatusCodes.Status404NotFound, "There is no user of that name, or the caller and that user are not friends.");
 
     /// <summary>The friends of an account, by id.</summary>
-    internal static async Task<List<FriendDto>> ListFriendsAsync(PaperclipDbContext db, long accountId, CancellationToken cancellationToken)
+    internal static async Task<List<UserSummary>> ListFriendsAsync(PaperclipDbContext db, long accountId, CancellationToken cancellationToken)
     {
-        var list = new List<FriendDto>();
+        var list = new List<UserSummary>();
         await foreach (var friend in FriendsQuery.For(db)(db, accountId).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             list.Add(friend);
@@ -71,16 +72,11 @@ public static class FriendsEndpoints
         TypedResults.Ok(new FriendsResponse(await ListFriendsAsync(db, user.GetAccountId(), cancellationToken).ConfigureAwait(false)));
 
     private static async Task<Results<Created<FriendAddedResponse>, ProblemHttpResult>> AddAsync(
-        HttpContext context, ClaimsPrincipal user, PaperclipDbContext db, TimeProvider time)
+        Input<UsernameRequest> input, ClaimsPrincipal user, PaperclipDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (username, problem) = await RequestInput.ReadRequiredStringAsync(context, "username").ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        var me = new FriendDto(user.GetAccountId(), user.GetUsername());
-        var normalized = AccountService.Normalize(username!);
+        var username = input.Value.Username;
+        var me = new UserSummary(user.GetAccountId(), user.GetUsername());
+        var normalized = AccountService.Normalize(username);
         if (normalized == AccountService.Normalize(me.Username))
         {
             return Problems.BadRequest("You cannot befriend yourself.");
@@ -98,7 +94,7 @@ public static class FriendsEndpoints
             return Problems.BadRequest("You cannot befriend yourself.");
         }
 
-        if (await db.Friendships.AnyAsync(f => f.LowerId == lower && f.HigherId == higher, context.RequestAborted).ConfigureAwait(false))
+        if (await db.Friendships.AnyAsync(f => f.LowerId == lower && f.HigherId == higher, cancellationToken).ConfigureAwait(false))
         {
             return Problems.Conflict($"You and '{other.Username}' are already friends.");
         }
@@ -107,7 +103,7 @@ public static class FriendsEndpoints
         db.Friendships.Add(friendship);
         try
         {
-            await db.SaveChangesAsync(context.RequestAborted).ConfigureAwait(false);
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
@@ -121,16 +117,12 @@ public static class FriendsEndpoints
         return TypedResults.Created((string?)null, new FriendAddedResponse(me, other));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(HttpContext context, ClaimsPrincipal user, PaperclipDbContext db)
+    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(
+        Input<UsernameRequest> input, ClaimsPrincipal user, PaperclipDbContext db, CancellationToken cancellationToken)
     {
-        var (username, problem) = await RequestInput.ReadRequiredStringAsync(context, "username").ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
+        var username = input.Value.Username;
         var other = AccountService.IsValidUsername(username)
-            ? await FindByNameQuery.For(db)(db, AccountService.Normalize(username!)).ConfigureAwait(false)
+            ? await FindByNameQuery.For(db)(db, AccountService.Normalize(username)).ConfigureAwait(false)
             : null;
         if (other is null)
         {
@@ -139,7 +131,7 @@ public static class FriendsEndpoints
 
         var (lower, higher) = Friendship.Order(user.GetAccountId(), other.Id);
         var removed = await db.Friendships.Where(f => f.LowerId == lower && f.HigherId == higher)
-            .ExecuteDeleteAsync(context.RequestAborted).ConfigureAwait(false);
+            .ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
         return removed == 0
             ? Problems.NotFound($"You and '{other.Username}' are not friends.")
             : TypedResults.NoContent();

@@ -11,6 +11,9 @@ using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.OpenApi;
 using Paperclip.Backend.Operations;
 using Paperclip.Backend.Security;
+using Paperclip.Contracts;
+using LobbyAddress = Paperclip.Contracts.LobbyAddress;
+using LobbySummary = Paperclip.Contracts.LobbySummary;
 
 namespace Paperclip.Backend.Endpoints;
 
@@ -21,7 +24,7 @@ public static class LobbyEndpoints
     public static IEndpointRouteBuilder MapLobbyEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/lobby").WithTags("Lobbies").RequireAccount();
-        group.MapGet("/", GetAsync)
+        group.MapGet("/", Get)
             .WithName("GetLobby")
             .WithSummary("A lobby's address and game.")
             .WithQueryParameter("lobby-id", JsonSchemaType.Integer, "The lobby.", required: true)
@@ -71,23 +74,12 @@ public static class LobbyEndpoints
             .WithBodyProblems("Neither game-id nor game-name is given.")
             .WithProblem(StatusCodes.Status404NotFound, "There is no such game.");
 
-    private static async Task<Results<Ok<LobbyResponse>, ProblemHttpResult>> GetAsync(HttpContext context, ILobbyRegistry registry)
+    private static Results<Ok<LobbyResponse>, ProblemHttpResult> Get(Input<LobbyRequest> input, ILobbyRegistry registry)
     {
-        var (input, problem) = await RequestInput.ReadAsync(context).ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        var id = input.GetInt64("lobby-id");
-        if (!id.IsPresent)
-        {
-            return id.Problem();
-        }
-
-        return registry.GetLobby(id.Value) is { } lobby
-            ? TypedResults.Ok(LobbyResponse.From(lobby))
-            : Problems.NotFound($"There is no lobby {id.Value}.");
+        var id = input.Value.LobbyId;
+        return registry.GetLobby(id) is { } lobby
+            ? TypedResults.Ok(ToResponse(lobby))
+            : Problems.NotFound($"There is no lobby {id}.");
     }
 
     private static Ok<Dictionary<string, LobbySummary>> All(ILobbyRegistry registry) =>
@@ -102,23 +94,24 @@ public static class LobbyEndpoints
             l => l.Members.ToArray(),
             StringComparer.Ordinal));
 
-    private static async Task<Results<Ok<LobbyResponse>, ProblemHttpResult>> FindAsync(HttpContext context, PaperclipDbContext db, ILobbyRegistry registry)
+    private static async Task<Results<Ok<LobbyResponse>, ProblemHttpResult>> FindAsync(
+        Input<GameRequest> input, PaperclipDbContext db, ILobbyRegistry registry, CancellationToken cancellationToken)
     {
-        var (game, problem) = await ReadGameAsync(context, db).ConfigureAwait(false);
+        var (game, problem) = await FindGameAsync(input.Value, db, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
         }
 
         return registry.FindWithSpace(game!.Id) is { } lobby
-            ? TypedResults.Ok(LobbyResponse.From(lobby))
+            ? TypedResults.Ok(ToResponse(lobby))
             : Problems.NotFound($"No lobby of {game.Name} has space.");
     }
 
     private static async Task<Results<Created<LobbyResponse>, ProblemHttpResult>> CreateAsync(
-        HttpContext context, ClaimsPrincipal user, PaperclipDbContext db, ILobbyRegistry registry)
+        Input<GameRequest> input, ClaimsPrincipal user, PaperclipDbContext db, ILobbyRegistry registry, CancellationToken cancellationToken)
     {
-        var (game, problem) = await ReadGameAsync(context, db).ConfigureAwait(false);
+        var (game, problem) = await FindGameAsync(input.Value, db, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -126,8 +119,8 @@ public static class LobbyEndpoints
 
         try
         {
-            var lobby = await registry.CreateAsync(game!, user.GetAccountId(), context.RequestAborted).ConfigureAwait(false);
-            return TypedResults.Created((string?)null, LobbyResponse.From(lobby));
+            var lobby = await registry.CreateAsync(game!, user.GetAccountId(), cancellationToken).ConfigureAwait(false);
+            return TypedResults.Created((string?)null, ToResponse(lobby));
         }
         catch (LobbyCapacityException ex)
         {
@@ -136,9 +129,9 @@ public static class LobbyEndpoints
     }
 
     private static async Task<Results<Ok<LobbyResponse>, Created<LobbyResponse>, ProblemHttpResult>> MatchmakeAsync(
-        HttpContext context, ClaimsPrincipal user, PaperclipDbContext db, ILobbyRegistry registry, BackendMetrics metrics)
+        Input<GameRequest> input, ClaimsPrincipal user, PaperclipDbContext db, ILobbyRegistry registry, BackendMetrics metrics, CancellationToken cancellationToken)
     {
-        var (game, problem) = await ReadGameAsync(context, db).ConfigureAwait(false);
+        var (game, problem) = await FindGameAsync(input.Value, db, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -146,9 +139,9 @@ public static class LobbyEndpoints
 
         try
         {
-            var assignment = await registry.MatchmakeAsync(game!, user.GetAccountId(), context.RequestAborted).ConfigureAwait(false);
+            var assignment = await registry.MatchmakeAsync(game!, user.GetAccountId(), cancellationToken).ConfigureAwait(false);
             metrics.Matchmake(assignment.Created);
-            var body = LobbyResponse.From(assignment.Lobby);
+            var body = ToResponse(assignment.Lobby);
             return assignment.Created ? TypedResults.Created((string?)null, body) : TypedResults.Ok(body);
         }
         catch (LobbyCapacityException ex)
@@ -198,34 +191,21 @@ public static class LobbyEndpoints
         return TypedResults.Ok(result);
     }
 
-    private static async Task<(GameDescriptor? Game, ProblemHttpResult? Problem)> ReadGameAsync(HttpContext context, PaperclipDbContext db)
+    private static async Task<(GameDescriptor? Game, ProblemHttpResult? Problem)> FindGameAsync(
+        GameRequest request, PaperclipDbContext db, CancellationToken cancellationToken)
     {
-        var (input, problem) = await RequestInput.ReadAsync(context).ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return (null, problem);
-        }
-
-        var id = input.GetInt64("game-id");
-        var name = input.GetString("game-name");
-        if (id.State == FieldState.Invalid)
-        {
-            return (null, id.Problem());
-        }
-
-        if (name.State == FieldState.Invalid)
-        {
-            return (null, name.Problem());
-        }
-
-        if (!id.IsPresent && !name.IsPresent)
+        var name = string.IsNullOrEmpty(request.GameName) ? null : request.GameName;
+        if (request.GameId is null && name is null)
         {
             return (null, Problems.BadRequest("Either 'game-id' or 'game-name' is required."));
         }
 
-        var game = await GamesEndpoints.FindAsync(db, id.IsPresent ? id.Value : null, name.Value, context.RequestAborted).ConfigureAwait(false);
+        var game = await GamesEndpoints.FindAsync(db, request.GameId, name, cancellationToken).ConfigureAwait(false);
         return game is null
-            ? (null, Problems.NotFound(id.IsPresent ? $"There is no game {id.Value}." : $"There is no game '{name.Value}'."))
+            ? (null, Problems.NotFound(request.GameId is { } id ? $"There is no game {id}." : $"There is no game '{name}'."))
             : (game, null);
     }
+
+    private static LobbyResponse ToResponse(LobbySnapshot lobby) =>
+        new(lobby.LobbyId, new LobbyAddress(lobby.Address.Host, lobby.Address.Port), lobby.Game.Id);
 }

@@ -7,8 +7,8 @@ namespace Paperclip.Backend.OpenApi;
 
 /// <summary>
 /// What an endpoint tells the OpenAPI document beyond its handler's signature: the query
-/// parameters and problem answers that handlers reading <see cref="Http.RequestInput"/> by hand
-/// cannot show, and the credentials an endpoint requires.
+/// parameters and problem answers of handlers that bind <see cref="Http.Input{T}"/> (a custom
+/// binding the generator cannot see into), and the credentials an endpoint requires.
 /// </summary>
 public static class OpenApiEndpointExtensions
 {

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
-using Paperclip.Backend.Lobbies;
+using Paperclip.Contracts;
 using Scalar.AspNetCore;
 
 namespace Paperclip.Backend.OpenApi;

@@ -4,6 +4,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Paperclip.Contracts;
 
 namespace Paperclip.Client.Api;
 
@@ -53,18 +55,18 @@ public sealed class PaperclipApi : IDisposable
     // ------------------------------------------------------------------ accounts
 
     /// <summary>Registers an account (<c>POST /auth/register</c>).</summary>
-    public async Task<AccountInfo> RegisterAsync(string username, string password, CancellationToken cancellationToken = default)
+    public async Task<RegisterResponse> RegisterAsync(string username, string password, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "auth/register")
         {
-            Content = JsonContent.Create(new Dictionary<string, string> { ["username"] = username, ["password"] = password }),
+            Content = Body(new RegisterRequest(username, password), Json.RegisterRequest),
         };
-        return await SendAsync<AccountInfo>(request, authenticate: false, cancellationToken).ConfigureAwait(false);
+        return await SendAsync(request, Json.RegisterResponse, authenticate: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Logs in (<c>GET /auth/token</c> with Basic username:password) and keeps the token for later calls.</summary>
     /// <exception cref="PaperclipApiException">401 wrong username or password; 429 too many failed logins.</exception>
-    public async Task<TokenInfo> LoginAsync(string username, string password, CancellationToken cancellationToken = default)
+    public async Task<TokenResponse> LoginAsync(string username, string password, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(username);
         ArgumentNullException.ThrowIfNull(password);
@@ -75,39 +77,35 @@ public sealed class PaperclipApi : IDisposable
     }
 
     /// <summary>The account's private key, encrypted with its password (<c>GET /auth/key</c>).</summary>
-    public async Task<AccountKeyInfo> GetAccountKeyAsync(CancellationToken cancellationToken = default) =>
-        await GetAsync<AccountKeyInfo>("auth/key", cancellationToken).ConfigureAwait(false);
+    public async Task<KeyResponse> GetAccountKeyAsync(CancellationToken cancellationToken = default) =>
+        await GetAsync("auth/key", Json.KeyResponse, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The backend's server public key, SubjectPublicKeyInfo DER (<c>GET /auth/server-key</c>).</summary>
     public async Task<byte[]> GetServerKeyAsync(CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "auth/server-key");
-        var body = await SendAsync<JsonElement>(request, authenticate: false, cancellationToken).ConfigureAwait(false);
-        return Convert.FromBase64String(body.GetProperty("key").GetString() ?? "");
+        var body = await SendAsync(request, Json.ServerKeyResponse, authenticate: false, cancellationToken).ConfigureAwait(false);
+        return Convert.FromBase64String(body.Key);
     }
 
     // ------------------------------------------------------------------ friends
 
     /// <summary>The friends of the logged-in account (<c>GET /friends/</c>).</summary>
-    public async Task<IReadOnlyList<FriendInfo>> GetFriendsAsync(CancellationToken cancellationToken = default)
-    {
-        var body = await GetAsync<JsonElement>("friends/", cancellationToken).ConfigureAwait(false);
-        return body.GetProperty("friends").Deserialize<List<FriendInfo>>() ?? [];
-    }
+    public async Task<IReadOnlyList<UserSummary>> GetFriendsAsync(CancellationToken cancellationToken = default) =>
+        (await GetAsync("friends/", Json.FriendsResponse, cancellationToken).ConfigureAwait(false)).Friends;
 
     /// <summary>Befriends <paramref name="username"/> (<c>POST /friends/add</c>); returns the friend.</summary>
-    public async Task<FriendInfo> AddFriendAsync(string username, CancellationToken cancellationToken = default)
+    public async Task<UserSummary> AddFriendAsync(string username, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "friends/add") { Content = UsernameBody(username) };
-        var body = await SendAsync<JsonElement>(request, authenticate: true, cancellationToken).ConfigureAwait(false);
-        return body.GetProperty("other").Deserialize<FriendInfo>()!;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "friends/add") { Content = Body(new UsernameRequest(username), Json.UsernameRequest) };
+        return (await SendAsync(request, Json.FriendAddedResponse, authenticate: true, cancellationToken).ConfigureAwait(false)).Other;
     }
 
     /// <summary>Ends the friendship with <paramref name="username"/> (<c>DELETE /friend/remove</c>).</summary>
     public async Task RemoveFriendAsync(string username, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, "friend/remove") { Content = UsernameBody(username) };
-        await SendAsync<JsonElement>(request, authenticate: true, cancellationToken).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(HttpMethod.Delete, "friend/remove") { Content = Body(new UsernameRequest(username), Json.UsernameRequest) };
+        await SendCoreAsync<object>(request, body: null, authenticate: true, cancellationToken).ConfigureAwait(false);
     }
 
     // ------------------------------------------------------------------ games
@@ -115,7 +113,7 @@ public sealed class PaperclipApi : IDisposable
     /// <summary>The games catalogue (<c>GET /games/</c>), by id.</summary>
     public async Task<IReadOnlyList<GameInfo>> GetGamesAsync(CancellationToken cancellationToken = default)
     {
-        var body = await GetAsync<Dictionary<string, string>>("games/", cancellationToken).ConfigureAwait(false);
+        var body = await GetAsync("games/", Json.DictionaryStringString, cancellationToken).ConfigureAwait(false);
         return [.. body.Select(p => new GameInfo(long.Parse(p.Key, CultureInfo.InvariantCulture), p.Value)).OrderBy(g => g.Id)];
     }
 
@@ -129,47 +127,24 @@ public sealed class PaperclipApi : IDisposable
     }
 
     /// <summary>Every lobby with its game and member count (<c>GET /lobby/all</c>), by id.</summary>
-    public async Task<IReadOnlyList<LobbySummary>> GetLobbiesAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<LobbyListing>> GetLobbiesAsync(CancellationToken cancellationToken = default)
     {
-        var body = await GetAsync<JsonElement>("lobby/all", cancellationToken).ConfigureAwait(false);
-        var lobbies = new List<LobbySummary>();
-        foreach (var lobby in body.EnumerateObject())
-        {
-            var value = lobby.Value;
-            var game = value.GetProperty("game");
-            lobbies.Add(new LobbySummary(
-                long.Parse(lobby.Name, CultureInfo.InvariantCulture),
-                game.GetProperty("game-id").GetInt64(),
-                game.GetProperty("game-name").GetString() ?? "",
-                value.GetProperty("size").GetInt32(),
-                value.GetProperty("members").GetInt32(),
-                value.GetProperty("is-full").GetBoolean()));
-        }
-        return [.. lobbies.OrderBy(l => l.LobbyId)];
+        var body = await GetAsync("lobby/all", Json.DictionaryStringLobbySummary, cancellationToken).ConfigureAwait(false);
+        return [.. body
+            .Select(p => new LobbyListing(long.Parse(p.Key, CultureInfo.InvariantCulture), p.Value.Game.GameId, p.Value.Game.GameName, p.Value.Size, p.Value.Members, p.Value.IsFull))
+            .OrderBy(l => l.LobbyId)];
     }
 
     /// <summary>The members (account ids) of every lobby (<c>GET /lobby/members</c>), by lobby id.</summary>
     public async Task<IReadOnlyDictionary<long, IReadOnlyList<long>>> GetLobbyMembersAsync(CancellationToken cancellationToken = default)
     {
-        var body = await GetAsync<Dictionary<string, long[]>>("lobby/members", cancellationToken).ConfigureAwait(false);
+        var body = await GetAsync("lobby/members", Json.DictionaryStringInt64Array, cancellationToken).ConfigureAwait(false);
         return body.ToDictionary(p => long.Parse(p.Key, CultureInfo.InvariantCulture), p => (IReadOnlyList<long>)p.Value);
     }
 
     /// <summary>Friends who are in lobbies with space, and those lobbies (<c>GET /lobby/friends</c>).</summary>
-    public async Task<IReadOnlyList<FriendInLobbies>> GetFriendsLobbiesAsync(CancellationToken cancellationToken = default)
-    {
-        var body = await GetAsync<JsonElement>("lobby/friends", cancellationToken).ConfigureAwait(false);
-        var result = new List<FriendInLobbies>();
-        foreach (var entry in body.EnumerateArray())
-        {
-            var account = entry.GetProperty("account");
-            result.Add(new FriendInLobbies(
-                account.GetProperty("account-id").GetInt64(),
-                account.GetProperty("username").GetString() ?? "",
-                entry.GetProperty("lobbies").Deserialize<List<FriendLobby>>() ?? []));
-        }
-        return result;
-    }
+    public async Task<IReadOnlyList<FriendInLobbies>> GetFriendsLobbiesAsync(CancellationToken cancellationToken = default) =>
+        await GetAsync("lobby/friends", Json.ListFriendInLobbies, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Creates a lobby of <paramref name="game"/> (a name like <c>RPS</c> or an id) and reserves a place in it (<c>POST /lobby/create</c>).</summary>
     public async Task<LobbyInfo> CreateLobbyAsync(string game, CancellationToken cancellationToken = default)
@@ -194,47 +169,42 @@ public sealed class PaperclipApi : IDisposable
 
     // ------------------------------------------------------------------ plumbing
 
-    private static JsonContent UsernameBody(string username) =>
-        JsonContent.Create(new Dictionary<string, string> { ["username"] = username });
+    private static PaperclipJsonContext Json => PaperclipJsonContext.Default;
 
-    private static JsonContent GameBody(string game) =>
-        long.TryParse(game, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-            ? JsonContent.Create(new Dictionary<string, long> { ["game-id"] = id })
-            : JsonContent.Create(new Dictionary<string, string> { ["game-name"] = game });
+    private static JsonContent Body<T>(T value, JsonTypeInfo<T> info) => JsonContent.Create(value, info);
+
+    private static JsonContent GameBody(string game) => Body(
+        long.TryParse(game, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? new GameRequest(GameId: id) : new GameRequest(GameName: game),
+        Json.GameRequest);
 
     private async Task<LobbyInfo> SendLobbyAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var (body, status) = await SendCoreAsync<JsonElement>(request, authenticate: true, cancellationToken).ConfigureAwait(false);
-        var address = body.GetProperty("lobby-addr");
-        return new LobbyInfo(
-            body.GetProperty("lobby-id").GetInt64(),
-            address[0].GetString() ?? "127.0.0.1",
-            address[1].GetInt32(),
-            body.GetProperty("game-id").GetInt64(),
-            status == HttpStatusCode.Created);
+        var (lobby, status) = await SendCoreAsync(request, Json.LobbyResponse, authenticate: true, cancellationToken).ConfigureAwait(false);
+        return new LobbyInfo(lobby!.LobbyId, lobby.LobbyAddr.Host, lobby.LobbyAddr.Port, lobby.GameId, status == HttpStatusCode.Created);
     }
 
-    private async Task<T> GetAsync<T>(string path, CancellationToken cancellationToken)
+    private async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        return await SendAsync<T>(request, authenticate: true, cancellationToken).ConfigureAwait(false);
+        return await SendAsync(request, body, authenticate: true, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<T> SendAsync<T>(HttpRequestMessage request, bool authenticate, CancellationToken cancellationToken) =>
-        (await SendCoreAsync<T>(request, authenticate, cancellationToken).ConfigureAwait(false)).Body;
+    private async Task<T> SendAsync<T>(HttpRequestMessage request, JsonTypeInfo<T> body, bool authenticate, CancellationToken cancellationToken) =>
+        (await SendCoreAsync(request, body, authenticate, cancellationToken).ConfigureAwait(false)).Body
+        ?? throw new PaperclipApiException($"The server at {Server.OriginalString} sent no answer where one was expected.");
 
-    private async Task<(T Body, HttpStatusCode Status)> SendCoreAsync<T>(HttpRequestMessage request, bool authenticate, CancellationToken cancellationToken)
+    // The answer read as body says (none when body is null), or the error it is.
+    private async Task<(T? Body, HttpStatusCode Status)> SendCoreAsync<T>(HttpRequestMessage request, JsonTypeInfo<T>? body, bool authenticate, CancellationToken cancellationToken)
     {
         if (authenticate)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await GetTokenAsync(cancellationToken).ConfigureAwait(false));
         using var response = await SendRawAsync(request, cancellationToken).ConfigureAwait(false);
         await ThrowIfErrorAsync(response, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NoContent || response.Content.Headers.ContentLength == 0)
-            return (default!, response.StatusCode);
+        if (body is null)
+            return (default, response.StatusCode);
         try
         {
-            var body = await response.Content.ReadFromJsonAsync<T>(cancellationToken).ConfigureAwait(false);
-            return (body!, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync(body, cancellationToken).ConfigureAwait(false), response.StatusCode);
         }
         catch (JsonException e)
         {
@@ -275,12 +245,12 @@ public sealed class PaperclipApi : IDisposable
         }
     }
 
-    private async Task<TokenInfo> FetchTokenAsync(string username, string password, CancellationToken cancellationToken)
+    private async Task<TokenResponse> FetchTokenAsync(string username, string password, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "auth/token");
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}")));
-        var token = await SendAsync<TokenInfo>(request, authenticate: false, cancellationToken).ConfigureAwait(false);
+        var token = await SendAsync(request, Json.TokenResponse, authenticate: false, cancellationToken).ConfigureAwait(false);
         _token = token.Token;
         _tokenExpires = _time.GetUtcNow().AddSeconds(token.ExpiresIn);
         AccountId = ReadAccountId(token.Token);
@@ -316,17 +286,11 @@ public sealed class PaperclipApi : IDisposable
         string? detail = null;
         try
         {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            if (text.Length > 0)
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            if (bytes.Length > 0 && JsonSerializer.Deserialize(bytes, Json.ProblemResponse) is { } problem)
             {
-                using var problem = JsonDocument.Parse(text);
-                if (problem.RootElement.ValueKind == JsonValueKind.Object)
-                {
-                    if (problem.RootElement.TryGetProperty("title", out var t) && t.ValueKind == JsonValueKind.String)
-                        title = t.GetString()!;
-                    if (problem.RootElement.TryGetProperty("detail", out var d) && d.ValueKind == JsonValueKind.String)
-                        detail = d.GetString();
-                }
+                title = problem.Title ?? title;
+                detail = problem.Detail;
             }
         }
         catch (JsonException)

@@ -52,7 +52,7 @@ internal sealed class LobbiesFriendsCommand(CliConsole console) : CliCommand<Lob
         foreach (var friend in friends)
         {
             foreach (var lobby in friend.Lobbies)
-                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{friend.Username}  lobby {lobby.LobbyId}  {lobby.GameName}"));
+                context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{friend.Account.Username}  lobby {lobby.LobbyId}  {lobby.GameName}"));
         }
         if (friends.Count == 0)
             context.Error.WriteLine("None of your friends is in a lobby with space.");

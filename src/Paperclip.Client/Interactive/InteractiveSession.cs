@@ -206,7 +206,7 @@ internal sealed class InteractiveSession(IConsoleUi ui, CliContext context)
                     {
                         var friends = await api.GetFriendsLobbiesAsync(Token).ConfigureAwait(false);
                         ui.Table(["Friend", "Lobby", "Game"],
-                            [.. friends.SelectMany(f => f.Lobbies.Select(l => (IReadOnlyList<string>)[f.Username, l.LobbyId.ToString(CultureInfo.InvariantCulture), l.GameName]))],
+                            [.. friends.SelectMany(f => f.Lobbies.Select(l => (IReadOnlyList<string>)[f.Account.Username, l.LobbyId.ToString(CultureInfo.InvariantCulture), l.GameName]))],
                             "None of your friends is in a lobby with space.");
                     }).ConfigureAwait(false);
                     break;

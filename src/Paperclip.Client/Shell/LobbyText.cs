@@ -7,7 +7,7 @@ namespace Paperclip.Client.Shell;
 internal static class LobbyText
 {
     /// <summary>One line for a lobby: <c>3  RPS  1/2 players</c>.</summary>
-    public static string Describe(LobbySummary lobby) =>
+    public static string Describe(LobbyListing lobby) =>
         string.Create(CultureInfo.InvariantCulture, $"{lobby.LobbyId}  {lobby.GameName}  {lobby.Members}/{lobby.Size} players{(lobby.IsFull ? "  full" : "")}");
 
     /// <summary><c>host:port</c>.</summary>

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
+#if NET9_0_OR_GREATER
 using NSec.Cryptography;
+#endif
 
 namespace Paperclip.Protocol.Crypto;
 
@@ -28,7 +30,11 @@ public sealed class EphemeralKey : IDisposable
     private const int X25519KeySize = 44;
 
     private readonly ECDiffieHellman? _p256;
+#if NET9_0_OR_GREATER
     private readonly Key? _x25519;
+#else
+    private readonly X25519Sodium? _x25519; // NSec needs .NET 9: libsodium itself on .NET 8
+#endif
 
     private EphemeralKey(ECDiffieHellman key)
     {
@@ -37,12 +43,21 @@ public sealed class EphemeralKey : IDisposable
         PublicKey = key.ExportSubjectPublicKeyInfo();
     }
 
+#if NET9_0_OR_GREATER
     private EphemeralKey(Key key)
     {
         _x25519 = key;
         Algorithm = KeyAgreement.X25519;
         PublicKey = key.PublicKey.Export(KeyBlobFormat.PkixPublicKey);
     }
+#else
+    private EphemeralKey(X25519Sodium key)
+    {
+        _x25519 = key;
+        Algorithm = KeyAgreement.X25519;
+        PublicKey = [.. X25519Prefix, .. key.PublicKey];
+    }
+#endif
 
     /// <summary>Which algorithm the key pair is of.</summary>
     public KeyAgreement Algorithm { get; }
@@ -54,7 +69,11 @@ public sealed class EphemeralKey : IDisposable
     public static EphemeralKey Generate(KeyAgreement algorithm = KeyAgreement.P256) => algorithm switch
     {
         KeyAgreement.P256 => new(ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256)),
+#if NET9_0_OR_GREATER
         KeyAgreement.X25519 => new(Key.Create(KeyAgreementAlgorithm.X25519)),
+#else
+        KeyAgreement.X25519 => new(X25519Sodium.Create()),
+#endif
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
     };
 
@@ -87,7 +106,11 @@ public sealed class EphemeralKey : IDisposable
     {
         if (privateKey32.Length != ScalarSize)
             throw new ArgumentException($"An X25519 private key is {ScalarSize} bytes.", nameof(privateKey32));
+#if NET9_0_OR_GREATER
         return new(Key.Import(KeyAgreementAlgorithm.X25519, privateKey32, KeyBlobFormat.RawPrivateKey));
+#else
+        return new(X25519Sodium.Import(privateKey32));
+#endif
     }
 
     /// <summary>
@@ -163,6 +186,9 @@ public sealed class EphemeralKey : IDisposable
         Span<byte> masked = stackalloc byte[ScalarSize];
         peerKey32.CopyTo(masked);
         masked[^1] &= 0x7F;
+#if !NET9_0_OR_GREATER
+        return _x25519!.TryAgree(masked, sharedSecret);
+#else
         if (!NSec.Cryptography.PublicKey.TryImport(KeyAgreementAlgorithm.X25519, masked, KeyBlobFormat.RawPublicKey, out var peer) || peer is null)
             return false;
         // Agree returns null when Z is all zeros (a low-order point): CONNECTION / CONNECTION.
@@ -173,5 +199,6 @@ public sealed class EphemeralKey : IDisposable
         z.CopyTo(sharedSecret);
         CryptographicOperations.ZeroMemory(z);
         return true;
+#endif
     }
 }

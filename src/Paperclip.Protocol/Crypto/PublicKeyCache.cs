@@ -20,9 +20,13 @@ internal static class PublicKeyCache
     /// <summary>The imported key for <paramref name="subjectPublicKeyInfo"/>, or false when it is not a supported key.</summary>
     public static bool TryGet(ReadOnlySpan<byte> subjectPublicKeyInfo, [NotNullWhen(true)] out CachedKey? key)
     {
-        var lookup = Keys.GetAlternateLookup<ReadOnlySpan<byte>>();
-        if (lookup.TryGetValue(subjectPublicKeyInfo, out key))
+#if NET9_0_OR_GREATER
+        if (Keys.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(subjectPublicKeyInfo, out key))
             return true;
+#else
+        if (Keys.TryGetValue(subjectPublicKeyInfo.ToArray(), out key)) // .NET 8 has no span lookup
+            return true;
+#endif
         if (!Signatures.TryImportPublicKey(subjectPublicKeyInfo, out var imported))
             return false;
         if (Keys.Count >= Capacity)
@@ -38,26 +42,37 @@ internal static class PublicKeyCache
     {
         public AsymmetricAlgorithm Key { get; } = key;
 
+#if NET9_0_OR_GREATER
         public Lock Lock { get; } = new();
+#else
+        public object Lock { get; } = new();
+#endif
     }
 
-    private sealed class SpanComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    private sealed class SpanComparer : IEqualityComparer<byte[]>
+#if NET9_0_OR_GREATER
+        , IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+#endif
     {
         public static readonly SpanComparer Instance = new();
 
         public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
 
-        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
+        public int GetHashCode(byte[] obj) => Hash(obj);
 
+#if NET9_0_OR_GREATER
         public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
 
-        public int GetHashCode(ReadOnlySpan<byte> alternate)
-        {
-            var hash = new HashCode();
-            hash.AddBytes(alternate);
-            return hash.ToHashCode();
-        }
+        public int GetHashCode(ReadOnlySpan<byte> alternate) => Hash(alternate);
 
         public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+#endif
+
+        private static int Hash(ReadOnlySpan<byte> bytes)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(bytes);
+            return hash.ToHashCode();
+        }
     }
 }

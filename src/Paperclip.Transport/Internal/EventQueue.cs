@@ -15,7 +15,7 @@ internal sealed class EventQueue(EventDelivery delivery)
     public bool IsPolled => delivery == EventDelivery.Polled;
 
     /// <summary>A message: raised now, or copied and queued. <paramref name="raise"/> is a cached delegate, so nothing is allocated per message.</summary>
-    public void Message(object state, ReadOnlySpan<byte> data, MessageInfo info, Action<object, ReadOnlySpan<byte>, MessageInfo> raise)
+    public void Message(object state, ReadOnlySpan<byte> data, MessageInfo info, MessageRaiser raise)
     {
         if (!IsPolled)
         {
@@ -60,5 +60,8 @@ internal sealed class EventQueue(EventDelivery delivery)
     }
 
     private readonly record struct Pending(object? State, PooledBuffer Data, MessageInfo Info,
-        Action<object, ReadOnlySpan<byte>, MessageInfo>? RaiseMessage, Action? RaiseOther);
+        MessageRaiser? RaiseMessage, Action? RaiseOther);
 }
+
+/// <summary>Raises a received message (a named delegate: .NET 8 allows no span in Action's type arguments).</summary>
+internal delegate void MessageRaiser(object state, ReadOnlySpan<byte> data, MessageInfo info);

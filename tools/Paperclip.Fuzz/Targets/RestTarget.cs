@@ -1,19 +1,19 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection;
 using Paperclip.Backend;
 using Paperclip.Backend.Endpoints;
 using Paperclip.Backend.Http;
 using Paperclip.Backend.Security;
+using Paperclip.Contracts;
 
 namespace Paperclip.Fuzz.Targets;
 
 /// <summary>
-/// <c>rest</c>: a request's query string and body through <see cref="RequestInput"/>, then read
-/// field by field as each endpoint reads them. Promised: a 400 or 413 problem, never an exception
-/// (an exception would be a 500).
+/// <c>rest</c>: a request's query string and body bound through <see cref="Input{T}"/> to each
+/// request record of the contract, then checked as each endpoint checks it. Promised: a 400 or
+/// 413 problem, or a bound record, never an exception (an exception would be a 500).
 /// </summary>
 /// <remarks>
 /// Input: MODE u8, then the query string up to the first newline, then the body. MODE bit 0
@@ -38,45 +38,29 @@ public static class RestTarget
         var query = newline < 0 ? rest : rest[..newline];
         var body = newline < 0 ? [] : rest[(newline + 1)..];
 
-        // Every endpoint that reads input, in the way it reads it.
-        Read(mode, query, body, input =>
-        {
-            var username = input.GetString("username");
-            Use(username);
-            Use(input.GetString("password"));
-            AccountService.IsValidUsername(username.Value);
-        });
-        Read(mode, query, body, input => Use(input.GetInt64("lobby-id")));
-        Read(mode, query, body, input =>
-        {
-            Use(input.GetInt64("game-id"));
-            Use(input.GetString("game-name"));
-        });
-        foreach (var name in (ReadOnlySpan<string>)["certificate", "username"])
-        {
-            var context = NewContext(mode, query, body);
-            var (value, problem) = RequestInput.ReadRequiredStringAsync(context, name).AsTask().GetAwaiter().GetResult();
-            if (problem is not null)
-            {
-                Problem(problem);
-                continue;
-            }
-            if (string.IsNullOrEmpty(value))
-                throw new FindingException($"No problem and no value for '{name}'.");
-            if (name == "certificate")
-                AuthEndpoints.TryDecodeCertificate(value, out _);
-            else if (AccountService.IsValidUsername(value))
-                AccountService.Normalize(value);
-        }
+        // Every request record an endpoint binds, checked as that endpoint checks it.
+        if (Bind<RegisterRequest>(mode, query, body) is { } register && AccountService.IsValidUsername(register.Username))
+            AccountService.Normalize(register.Username);
+        Bind<LobbyRequest>(mode, query, body);
+        Bind<GameRequest>(mode, query, body);
+        if (Bind<CertificateValidationRequest>(mode, query, body) is { } certificate)
+            AuthEndpoints.TryDecodeCertificate(certificate.Certificate, out _);
+        if (Bind<UsernameRequest>(mode, query, body) is { } user && AccountService.IsValidUsername(user.Username))
+            AccountService.Normalize(user.Username);
     }
 
-    private static void Read(byte mode, ReadOnlySpan<byte> query, ReadOnlySpan<byte> body, Action<RequestInput> endpoint)
+    private static T? Bind<T>(byte mode, ReadOnlySpan<byte> query, ReadOnlySpan<byte> body)
+        where T : class
     {
-        var (input, problem) = RequestInput.ReadAsync(NewContext(mode, query, body)).AsTask().GetAwaiter().GetResult();
-        if (problem is not null)
-            Problem(problem);
-        else
-            endpoint(input);
+        var bound = Input<T>.BindAsync(NewContext(mode, query, body), null).AsTask().GetAwaiter().GetResult();
+        if (bound.Problem is { } problem)
+        {
+            if (problem.StatusCode is not (StatusCodes.Status400BadRequest or StatusCodes.Status413PayloadTooLarge))
+                throw new FindingException($"A request was answered {problem.StatusCode}.");
+            return null;
+        }
+
+        return bound.Value;
     }
 
     private static DefaultHttpContext NewContext(byte mode, ReadOnlySpan<byte> query, ReadOnlySpan<byte> body)
@@ -91,20 +75,6 @@ public static class RestTarget
         if ((mode & 2) != 0)
             context.Features.Set<IHttpRequestBodyDetectionFeature>(new CanHaveBody());
         return context;
-    }
-
-    private static void Use<T>(Field<T> field)
-    {
-        if (field.State == FieldState.Present && field.Value is null)
-            throw new FindingException($"'{field.Name}' is present without a value.");
-        if (!field.IsPresent)
-            Problem(field.Problem());
-    }
-
-    private static void Problem(ProblemHttpResult problem)
-    {
-        if (problem.StatusCode is not (StatusCodes.Status400BadRequest or StatusCodes.Status413PayloadTooLarge))
-            throw new FindingException($"A request was answered {problem.StatusCode}.");
     }
 
     private sealed class CanHaveBody : IHttpRequestBodyDetectionFeature

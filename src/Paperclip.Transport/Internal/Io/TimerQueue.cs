@@ -48,9 +48,16 @@ internal sealed class TimerQueue
     /// </summary>
     public void Cancel(ITimed item)
     {
+#if NET9_0_OR_GREATER
         while (_heap.Remove(item, out _, out _, ReferenceEqualityComparer.Instance))
         {
         }
+#else
+        // .NET 8's PriorityQueue has no Remove: the heap is rebuilt without the item's entries.
+        var kept = _heap.UnorderedItems.Where(entry => !ReferenceEquals(entry.Element, item)).ToList();
+        _heap.Clear();
+        _heap.EnqueueRange(kept);
+#endif
         item.ScheduledAt = long.MaxValue;
     }
 

@@ -13,11 +13,11 @@ namespace Paperclip.Backend.Client.Models
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class CertificateValidationResponse : IAdditionalDataHolder, IParsable
     {
-        /// <summary>The accountId property</summary>
+        /// <summary>The account of a valid account certificate; null for a server certificate or an invalid one.</summary>
         public long? AccountId { get; set; }
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The valid property</summary>
+        /// <summary>True when the certificate checks out.</summary>
         public bool? Valid { get; set; }
         /// <summary>
         /// Instantiates a new <see cref="global::Paperclip.Backend.Client.Models.CertificateValidationResponse"/> and sets the default values.

@@ -13,23 +13,23 @@ namespace Paperclip.Backend.Client.Models
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class FriendAddedResponse : IAdditionalDataHolder, IParsable
     {
-        /// <summary>An account as `/friends/` shows it.</summary>
+        /// <summary>The caller.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::Paperclip.Backend.Client.Models.FriendDto? Account { get; set; }
+        public global::Paperclip.Backend.Client.Models.UserSummary? Account { get; set; }
 #nullable restore
 #else
-        public global::Paperclip.Backend.Client.Models.FriendDto Account { get; set; }
+        public global::Paperclip.Backend.Client.Models.UserSummary Account { get; set; }
 #endif
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>An account as `/friends/` shows it.</summary>
+        /// <summary>The new friend.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public global::Paperclip.Backend.Client.Models.FriendDto? Other { get; set; }
+        public global::Paperclip.Backend.Client.Models.UserSummary? Other { get; set; }
 #nullable restore
 #else
-        public global::Paperclip.Backend.Client.Models.FriendDto Other { get; set; }
+        public global::Paperclip.Backend.Client.Models.UserSummary Other { get; set; }
 #endif
         /// <summary>
         /// Instantiates a new <see cref="global::Paperclip.Backend.Client.Models.FriendAddedResponse"/> and sets the default values.
@@ -56,8 +56,8 @@ namespace Paperclip.Backend.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "account", n => { Account = n.GetObjectValue<global::Paperclip.Backend.Client.Models.FriendDto>(global::Paperclip.Backend.Client.Models.FriendDto.CreateFromDiscriminatorValue); } },
-                { "other", n => { Other = n.GetObjectValue<global::Paperclip.Backend.Client.Models.FriendDto>(global::Paperclip.Backend.Client.Models.FriendDto.CreateFromDiscriminatorValue); } },
+                { "account", n => { Account = n.GetObjectValue<global::Paperclip.Backend.Client.Models.UserSummary>(global::Paperclip.Backend.Client.Models.UserSummary.CreateFromDiscriminatorValue); } },
+                { "other", n => { Other = n.GetObjectValue<global::Paperclip.Backend.Client.Models.UserSummary>(global::Paperclip.Backend.Client.Models.UserSummary.CreateFromDiscriminatorValue); } },
             };
         }
         /// <summary>
@@ -67,8 +67,8 @@ namespace Paperclip.Backend.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteObjectValue<global::Paperclip.Backend.Client.Models.FriendDto>("account", Account);
-            writer.WriteObjectValue<global::Paperclip.Backend.Client.Models.FriendDto>("other", Other);
+            writer.WriteObjectValue<global::Paperclip.Backend.Client.Models.UserSummary>("account", Account);
+            writer.WriteObjectValue<global::Paperclip.Backend.Client.Models.UserSummary>("other", Other);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

@@ -8,12 +8,12 @@ using System;
 namespace Paperclip.Backend.Client.Models
 {
     /// <summary>
-    /// An entry of `/lobby/friends`.
+    /// An entry of `/lobby/friends`: a friend and the lobbies with space that the friend is in.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class FriendInLobbies : IAdditionalDataHolder, IParsable
     {
-        /// <summary>An account in `/lobby/friends`.</summary>
+        /// <summary>The friend.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::Paperclip.Backend.Client.Models.LobbyAccount? Account { get; set; }
@@ -23,7 +23,7 @@ namespace Paperclip.Backend.Client.Models
 #endif
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The lobbies property</summary>
+        /// <summary>Those lobbies.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::Paperclip.Backend.Client.Models.FriendLobby>? Lobbies { get; set; }

@@ -15,9 +15,9 @@ namespace Paperclip.Backend.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The gameId property</summary>
+        /// <summary>Its game&apos;s id.</summary>
         public long? GameId { get; set; }
-        /// <summary>The gameName property</summary>
+        /// <summary>Its game&apos;s name.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? GameName { get; set; }
@@ -25,7 +25,7 @@ namespace Paperclip.Backend.Client.Models
 #else
         public string GameName { get; set; }
 #endif
-        /// <summary>The lobbyId property</summary>
+        /// <summary>The lobby&apos;s id.</summary>
         public long? LobbyId { get; set; }
         /// <summary>
         /// Instantiates a new <see cref="global::Paperclip.Backend.Client.Models.FriendLobby"/> and sets the default values.

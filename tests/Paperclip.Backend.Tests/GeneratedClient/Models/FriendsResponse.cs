@@ -15,13 +15,13 @@ namespace Paperclip.Backend.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The friends property</summary>
+        /// <summary>The caller&apos;s friends, by id.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public List<global::Paperclip.Backend.Client.Models.FriendDto>? Friends { get; set; }
+        public List<global::Paperclip.Backend.Client.Models.UserSummary>? Friends { get; set; }
 #nullable restore
 #else
-        public List<global::Paperclip.Backend.Client.Models.FriendDto> Friends { get; set; }
+        public List<global::Paperclip.Backend.Client.Models.UserSummary> Friends { get; set; }
 #endif
         /// <summary>
         /// Instantiates a new <see cref="global::Paperclip.Backend.Client.Models.FriendsResponse"/> and sets the default values.
@@ -48,7 +48,7 @@ namespace Paperclip.Backend.Client.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "friends", n => { Friends = n.GetCollectionOfObjectValues<global::Paperclip.Backend.Client.Models.FriendDto>(global::Paperclip.Backend.Client.Models.FriendDto.CreateFromDiscriminatorValue)?.AsList(); } },
+                { "friends", n => { Friends = n.GetCollectionOfObjectValues<global::Paperclip.Backend.Client.Models.UserSummary>(global::Paperclip.Backend.Client.Models.UserSummary.CreateFromDiscriminatorValue)?.AsList(); } },
             };
         }
         /// <summary>
@@ -58,7 +58,7 @@ namespace Paperclip.Backend.Client.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteCollectionOfObjectValues<global::Paperclip.Backend.Client.Models.FriendDto>("friends", Friends);
+            writer.WriteCollectionOfObjectValues<global::Paperclip.Backend.Client.Models.UserSummary>("friends", Friends);
             writer.WriteAdditionalData(AdditionalData);
         }
     }

@@ -8,16 +8,16 @@ using System;
 namespace Paperclip.Backend.Client.Models
 {
     /// <summary>
-    /// A request naming a game by id or by name (either field; game-id wins when both are given).
+    /// A request naming a game by id or by name: `/lobby/find`, `/lobby/create`, `/lobby/matchmake`.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class GameRequest : IAdditionalDataHolder, IParsable
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The gameId property</summary>
+        /// <summary>The game&apos;s id; it wins when both fields are given.</summary>
         public long? GameId { get; set; }
-        /// <summary>The gameName property</summary>
+        /// <summary>The game&apos;s name, case-insensitive.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? GameName { get; set; }

@@ -8,16 +8,16 @@ using System;
 namespace Paperclip.Backend.Client.Models
 {
     /// <summary>
-    /// `GET /auth/key` answer: the encrypted PKCS#8 private key, base64.
+    /// `GET /auth/key` answer.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class KeyResponse : IAdditionalDataHolder, IParsable
     {
-        /// <summary>The accountId property</summary>
+        /// <summary>The account&apos;s id.</summary>
         public long? AccountId { get; set; }
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The key property</summary>
+        /// <summary>The account&apos;s private key: PKCS#8 EncryptedPrivateKeyInfo DER, base64, encrypted with the password.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Key { get; set; }

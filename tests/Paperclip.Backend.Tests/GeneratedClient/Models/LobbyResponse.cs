@@ -8,16 +8,16 @@ using System;
 namespace Paperclip.Backend.Client.Models
 {
     /// <summary>
-    /// A lobby&apos;s address and game.
+    /// A lobby&apos;s address and game: `/lobby/`, `/lobby/find`, `/lobby/create`, `/lobby/matchmake`.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class LobbyResponse : IAdditionalDataHolder, IParsable
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The gameId property</summary>
+        /// <summary>The game it runs.</summary>
         public long? GameId { get; set; }
-        /// <summary>[host, port]: the configured public host and the lobby&apos;s UDP port.</summary>
+        /// <summary>Where its game server listens: the address a client sends its AUTH to.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public List<global::Paperclip.Backend.Client.Models.LobbyResponse.Lobby>? LobbyAddr { get; set; }
@@ -25,7 +25,7 @@ namespace Paperclip.Backend.Client.Models
 #else
         public List<global::Paperclip.Backend.Client.Models.LobbyResponse.Lobby> LobbyAddr { get; set; }
 #endif
-        /// <summary>The lobbyId property</summary>
+        /// <summary>The lobby&apos;s id.</summary>
         public long? LobbyId { get; set; }
         /// <summary>
         /// Instantiates a new <see cref="global::Paperclip.Backend.Client.Models.LobbyResponse"/> and sets the default values.

@@ -15,7 +15,7 @@ namespace Paperclip.Backend.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The password property</summary>
+        /// <summary>The password; it also encrypts the account&apos;s private key.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Password { get; set; }
@@ -23,7 +23,7 @@ namespace Paperclip.Backend.Client.Models
 #else
         public string Password { get; set; }
 #endif
-        /// <summary>The username property</summary>
+        /// <summary>1–32 letters, digits, `_`, `-` or `.`; unique without regard to case.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Username { get; set; }

@@ -13,11 +13,11 @@ namespace Paperclip.Backend.Client.Models
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class RegisterResponse : IAdditionalDataHolder, IParsable
     {
-        /// <summary>The accountId property</summary>
+        /// <summary>The new account&apos;s id.</summary>
         public long? AccountId { get; set; }
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The username property</summary>
+        /// <summary>The username as registered.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Username { get; set; }

@@ -8,14 +8,14 @@ using System;
 namespace Paperclip.Backend.Client.Models
 {
     /// <summary>
-    /// `GET /auth/server-key` answer: SubjectPublicKeyInfo DER, base64.
+    /// `GET /auth/server-key` answer.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class ServerKeyResponse : IAdditionalDataHolder, IParsable
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The key property</summary>
+        /// <summary>The backend&apos;s server public key: SubjectPublicKeyInfo DER, base64.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Key { get; set; }

@@ -15,9 +15,9 @@ namespace Paperclip.Backend.Client.Models
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The expiresIn property</summary>
+        /// <summary>Its lifetime in seconds.</summary>
         public int? ExpiresIn { get; set; }
-        /// <summary>The token property</summary>
+        /// <summary>The session token (a JWT).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Token { get; set; }

@@ -36,7 +36,7 @@ namespace Paperclip.Backend.Client.Friend.Remove
         /// <summary>
         /// Removes a friend.
         /// </summary>
-        /// <param name="body">A request naming a user.</param>
+        /// <param name="body">A request naming a user: `POST /friends/add`, `DELETE /friend/remove`.</param>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::Paperclip.Backend.Client.Models.ProblemDetails">When receiving a 400 status code</exception>
@@ -71,7 +71,7 @@ namespace Paperclip.Backend.Client.Friend.Remove
         /// Removes a friend.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
-        /// <param name="body">A request naming a user.</param>
+        /// <param name="body">A request naming a user: `POST /friends/add`, `DELETE /friend/remove`.</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable

@@ -37,7 +37,7 @@ namespace Paperclip.Backend.Client.Friends.Add
         /// Adds a friend (symmetric).
         /// </summary>
         /// <returns>A <see cref="global::Paperclip.Backend.Client.Models.FriendAddedResponse"/></returns>
-        /// <param name="body">A request naming a user.</param>
+        /// <param name="body">A request naming a user: `POST /friends/add`, `DELETE /friend/remove`.</param>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::Paperclip.Backend.Client.Models.ProblemDetails">When receiving a 400 status code</exception>
@@ -74,7 +74,7 @@ namespace Paperclip.Backend.Client.Friends.Add
         /// Adds a friend (symmetric).
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
-        /// <param name="body">A request naming a user.</param>
+        /// <param name="body">A request naming a user: `POST /friends/add`, `DELETE /friend/remove`.</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable

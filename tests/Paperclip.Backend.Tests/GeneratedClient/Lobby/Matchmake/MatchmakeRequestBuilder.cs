@@ -37,7 +37,7 @@ namespace Paperclip.Backend.Client.Lobby.Matchmake
         /// Find-or-create: reserves a place for the caller in a lobby of the game.
         /// </summary>
         /// <returns>A <see cref="global::Paperclip.Backend.Client.Models.LobbyResponse"/></returns>
-        /// <param name="body">A request naming a game by id or by name (either field; game-id wins when both are given).</param>
+        /// <param name="body">A request naming a game by id or by name: `/lobby/find`, `/lobby/create`, `/lobby/matchmake`.</param>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::Paperclip.Backend.Client.Models.ProblemDetails">When receiving a 400 status code</exception>
@@ -74,7 +74,7 @@ namespace Paperclip.Backend.Client.Lobby.Matchmake
         /// Find-or-create: reserves a place for the caller in a lobby of the game.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
-        /// <param name="body">A request naming a game by id or by name (either field; game-id wins when both are given).</param>
+        /// <param name="body">A request naming a game by id or by name: `/lobby/find`, `/lobby/create`, `/lobby/matchmake`.</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable

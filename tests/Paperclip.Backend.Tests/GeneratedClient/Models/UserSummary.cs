@@ -11,13 +11,13 @@ namespace Paperclip.Backend.Client.Models
     /// An account as `/friends/` shows it.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
-    public partial class FriendDto : IAdditionalDataHolder, IParsable
+    public partial class UserSummary : IAdditionalDataHolder, IParsable
     {
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
-        /// <summary>The id property</summary>
+        /// <summary>The account&apos;s id.</summary>
         public long? Id { get; set; }
-        /// <summary>The username property</summary>
+        /// <summary>Its username.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public string? Username { get; set; }
@@ -26,21 +26,21 @@ namespace Paperclip.Backend.Client.Models
         public string Username { get; set; }
 #endif
         /// <summary>
-        /// Instantiates a new <see cref="global::Paperclip.Backend.Client.Models.FriendDto"/> and sets the default values.
+        /// Instantiates a new <see cref="global::Paperclip.Backend.Client.Models.UserSummary"/> and sets the default values.
         /// </summary>
-        public FriendDto()
+        public UserSummary()
         {
             AdditionalData = new Dictionary<string, object>();
         }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
-        /// <returns>A <see cref="global::Paperclip.Backend.Client.Models.FriendDto"/></returns>
+        /// <returns>A <see cref="global::Paperclip.Backend.Client.Models.UserSummary"/></returns>
         /// <param name="parseNode">The parse node to use to read the discriminator value and create the object</param>
-        public static global::Paperclip.Backend.Client.Models.FriendDto CreateFromDiscriminatorValue(IParseNode parseNode)
+        public static global::Paperclip.Backend.Client.Models.UserSummary CreateFromDiscriminatorValue(IParseNode parseNode)
         {
             if(ReferenceEquals(parseNode, null)) throw new ArgumentNullException(nameof(parseNode));
-            return new global::Paperclip.Backend.Client.Models.FriendDto();
+            return new global::Paperclip.Backend.Client.Models.UserSummary();
         }
         /// <summary>
         /// The deserialization information for the current model
