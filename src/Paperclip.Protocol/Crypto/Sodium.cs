@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Paperclip.Protocol.Crypto;
 
 /// <summary>
-/// The few libsodium functions the AEAD needs (AES-256-GCM with a precomputed key state), from the
-/// native library that the <c>libsodium</c> package (a dependency of NSec.Cryptography) ships.
+/// The few libsodium functions Paperclip calls itself — AES-256-GCM with a precomputed key state,
+/// and on .NET 8 (where NSec is not available) X25519 — from the native library that the
+/// <c>libsodium</c> package (a dependency of NSec.Cryptography) ships.
 /// </summary>
 internal static unsafe partial class Sodium
 {
@@ -15,6 +16,14 @@ internal static unsafe partial class Sodium
 
     /// <summary>Bytes of a <c>crypto_aead_aes256gcm_state</c>.</summary>
     public static nuint StateSize { get; } = IsAes256GcmAvailable ? crypto_aead_aes256gcm_statebytes() : 0;
+
+    /// <summary>Initialises libsodium (idempotent and thread-safe); throws when it cannot be used.</summary>
+    public static void EnsureInitialized()
+    {
+        // 0: initialised now, 1: already; -1: the library cannot be used.
+        if (sodium_init() < 0)
+            throw new System.Security.Cryptography.CryptographicException("libsodium could not be initialised.");
+    }
 
     [LibraryImport(Library)]
     private static partial int sodium_init();
@@ -36,13 +45,22 @@ internal static unsafe partial class Sodium
     public static partial int crypto_aead_aes256gcm_decrypt_detached_afternm(byte* m, byte* nsec, byte* c, ulong cipherLength, byte* mac,
         byte* ad, ulong adLength, byte* nonce, void* state);
 
+#if !NET9_0_OR_GREATER
+    [LibraryImport(Library)]
+    public static partial int crypto_scalarmult_curve25519(Span<byte> q, ReadOnlySpan<byte> n, ReadOnlySpan<byte> p);
+
+    [LibraryImport(Library)]
+    public static partial int crypto_scalarmult_curve25519_base(Span<byte> q, ReadOnlySpan<byte> n);
+#endif
+
     private static bool Probe()
     {
         try
         {
-            return sodium_init() >= 0 && crypto_aead_aes256gcm_is_available() == 1;
+            EnsureInitialized();
+            return crypto_aead_aes256gcm_is_available() == 1;
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or System.Security.Cryptography.CryptographicException)
         {
             return false; // no libsodium for this platform: .NET's AesGcm does the work
         }
