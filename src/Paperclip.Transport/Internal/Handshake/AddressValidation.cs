@@ -1,4 +1,5 @@
 using System.Net;
+using Paperclip.Protocol;
 
 namespace Paperclip.Transport.Internal.Handshake;
 
@@ -40,10 +41,9 @@ internal sealed class AddressValidation(CookieMode mode, int pendingThreshold, i
         _ => false,
     };
 
-    /// <summary>True when the AUTH's DATA (COOKIE_LEN, COOKIE, padding) holds a cookie made for this address, recently.</summary>
+    /// <summary>True when the AUTH's DATA (COOKIE_LEN, COOKIE, FALLBACK, padding) holds a cookie made for this address, recently.</summary>
     public bool HasValidCookie(ReadOnlySpan<byte> authData, SocketAddress from) =>
-        authData.Length > 0 && authData[0] == CookieProtector.CookieSize && authData.Length > CookieProtector.CookieSize
-        && _cookies.Validate(authData.Slice(1, CookieProtector.CookieSize), from);
+        ClientAuthData.TryRead(authData, out var cookie, out _) && cookie.Length == CookieProtector.CookieSize && _cookies.Validate(cookie, from);
 
     /// <summary>Writes a cookie for <paramref name="address"/> into <paramref name="cookie"/> (<see cref="CookieSize"/> bytes).</summary>
     public void CreateCookie(SocketAddress address, Span<byte> cookie) => _cookies.Create(address, cookie);
