@@ -41,7 +41,7 @@ internal static class TransportMetrics
         s_meter.CreateObservableCounter("paperclip.transport.datagrams", () => ByDirection(static t => (t.DatagramsSent, t.DatagramsReceived)), "{datagram}", "Datagrams sent and received by the servers' sessions.");
         s_meter.CreateObservableCounter("paperclip.transport.bytes", () => ByDirection(static t => (t.BytesSent, t.BytesReceived)), "By", "Bytes of the datagrams sent and received by the servers' sessions.");
         s_meter.CreateObservableCounter("paperclip.transport.messages", () => ByDirection(static t => (t.MessagesSent, t.MessagesReceived)), "{message}", "Application messages sent and delivered.");
-        s_meter.CreateObservableCounter("paperclip.transport.retransmissions", () => Collect().Retransmissions, "{message}", "Reliable messages sent again after their timeout.");
+        s_meter.CreateObservableCounter("paperclip.transport.retransmissions", () => Collect().Retransmissions, "{message}", "Reliable messages sent again: found lost from ACKs, or after their timeout.");
         s_meter.CreateObservableCounter("paperclip.transport.drops", Drops, "{datagram}", "Received datagrams or packets dropped, by reason; amplification_limit counts handshake answers held back.");
     }
 

@@ -23,7 +23,7 @@ public sealed class SendStreamsTests : IDisposable
     public SendStreamsTests()
     {
         _settings = CoreKit.Settings(_clock);
-        _sent = new SentMessages(_settings, new SequenceCounter(), new WindowCongestion())
+        _sent = new SentMessages(_settings, new SequenceCounter(), new WindowCongestion(_settings.MaxDatagramSize))
         {
             Acknowledged = (sequence, bytes) => _released.Add((sequence, bytes)),
         };
@@ -48,6 +48,27 @@ public sealed class SendStreamsTests : IDisposable
     {
         _queue.Clear();
         _sent.OnFlushed(now, _clock.GetTimestamp());
+    }
+
+    [Fact]
+    public void A_resent_message_that_becomes_its_ordered_streams_head_is_resent_at_once()
+    {
+        // The receiver may have refused the resent copies while they were not the next it waits
+        // for (its held bound full); the head it never refuses, so the head goes without waiting.
+        var messages = Enumerable.Range(0, 3).Select(_ => Launch(Delivery.ReliableOrdered, 4)).ToArray();
+        var other = Launch(Delivery.ReliableOrdered, 5);
+        Flush(0);
+        Assert.Equal(RetransmitOutcome.Queued, _sent.Retransmit(200, _queue, _statistics));
+        Flush(200);
+        Assert.All(messages, m => Assert.Equal(1, m.Retries));
+
+        _clock.Advance(TimeSpan.FromMilliseconds(201));
+        _sent.OnAck(messages[0].Sequence, 0, 201, _queue, _statistics);
+        Assert.Equal([messages[1].Sequence], Enumerable.Range(0, _queue.Count).Select(i => _queue[i].Header.Sequence));
+        Flush(201);
+        Assert.Equal(2, messages[1].Retries);
+        Assert.Equal(1, messages[2].Retries); // not the head: it waits for its timeout
+        Assert.Equal(1, other.Retries); // another stream's head did not move
     }
 
     [Fact]
@@ -106,7 +127,7 @@ public sealed class SendStreamsTests : IDisposable
             var message = Launch(Delivery.ReliableOrdered, 3);
             Assert.Equal(0, _sent.BacklogCount);
             Flush();
-            _sent.OnAck(message.Sequence, 0, _queue);
+            _sent.OnAck(message.Sequence, 0, 0, _queue, _statistics);
         }
         Assert.Equal(1, _sent.InFlightCount);
 
@@ -117,7 +138,7 @@ public sealed class SendStreamsTests : IDisposable
         Flush();
         Assert.False(waiting.IsOut);
 
-        _sent.OnAck(oldest.Sequence, 0, _queue);
+        _sent.OnAck(oldest.Sequence, 0, 0, _queue, _statistics);
         Assert.Equal(0, _sent.BacklogCount);
         Assert.Same(waiting, _queue[0].Message);
         Assert.Equal(4096, _queue[0].Header.ChannelSequence);
@@ -134,7 +155,7 @@ public sealed class SendStreamsTests : IDisposable
         {
             var message = Launch(Delivery.ReliableOrdered, 3);
             Flush();
-            _sent.OnAck(message.Sequence, 0, _queue);
+            _sent.OnAck(message.Sequence, 0, 0, _queue, _statistics);
         }
         // Channel 4's stream has nothing unacknowledged: it is inside its window.
         var other = Launch(Delivery.ReliableOrdered, 4);
@@ -153,11 +174,11 @@ public sealed class SendStreamsTests : IDisposable
         Flush();
         _clock.Advance(TimeSpan.FromMilliseconds(20));
 
-        _sent.OnAck(second.Sequence, 0, _queue);
+        _sent.OnAck(second.Sequence, 0, 0, _queue, _statistics);
         Assert.Contains(_released, r => r.Sequence == first.Sequence); // moot: counted as acknowledged, its bytes released
         Assert.Equal(3, _sent.InFlightCount); // third, the ordered one, the other channel's
 
-        _sent.OnAck(third.Sequence, 0, _queue);
+        _sent.OnAck(third.Sequence, 0, 0, _queue, _statistics);
         Assert.Equal(2, _sent.InFlightCount);
         Assert.Equal([first.Sequence, second.Sequence, third.Sequence], _released.Select(r => r.Sequence));
         Assert.All(_released, r => Assert.Equal(3, r.BufferedBytes));
@@ -174,8 +195,8 @@ public sealed class SendStreamsTests : IDisposable
         var first = Launch(Delivery.ReliableSequenced, 2);
         var second = Launch(Delivery.ReliableSequenced, 2);
         Flush();
-        _sent.OnAck(second.Sequence, 0, _queue);
-        _sent.OnAck(first.Sequence, 0, _queue);
+        _sent.OnAck(second.Sequence, 0, 0, _queue, _statistics);
+        _sent.OnAck(first.Sequence, 0, 0, _queue, _statistics);
         Assert.Equal(2, _released.Count);
         Assert.Equal(0, _sent.InFlightCount);
         Assert.Equal(0, _sent.InFlightPackets);

@@ -9,9 +9,10 @@ public sealed class SentMessagesTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UnixEpoch);
     private readonly SequenceCounter _sequences = new();
-    private readonly WindowCongestion _congestion = new();
+    private readonly WindowCongestion _congestion = new(Datagram);
     private readonly OutgoingPackets _queue = new();
     private readonly ConnectionStatistics _statistics = new();
+    private const int Datagram = 1200;
     private TransportSettings _settings;
     private SentMessages _sent;
 
@@ -73,38 +74,54 @@ public sealed class SentMessagesTests : IDisposable
         Assert.Same(messages[1], _queue[1].Message);
     }
 
+    // A message of this size weighs half a datagram (its bytes and one packet's overhead): the
+    // initial window of 64 datagrams holds 128 of them.
+    private const int HalfDatagram = (Datagram / 2) - 16;
+    private const int TenBytesWeight = 10 + 16;
+
     [Fact]
     public void Message_beyond_the_window_waits_in_the_backlog_without_a_sequence_id()
     {
-        for (var i = 0; i < 64; i++)
-            Launch();
-        var waiting = Launch();
+        for (var i = 0; i < 128; i++)
+            Launch(HalfDatagram);
+        Assert.Equal(64 * Datagram, _sent.InFlightBytes);
+        var waiting = Launch(HalfDatagram);
         Assert.Equal(1, _sent.BacklogCount);
-        Assert.Equal(64, _queue.Count);
-        Assert.Equal(64, _sequences.Next); // no id taken for it
+        Assert.Equal(128, _queue.Count);
+        Assert.Equal(128, _sequences.Next); // no id taken for it
         // Once something waits, later messages queue behind it even if they would fit.
-        Launch();
+        Launch(1);
         Assert.Equal(2, _sent.BacklogCount);
         Flush(0);
         Assert.False(waiting.IsOut);
     }
 
     [Fact]
+    public void Small_messages_weigh_their_bytes_so_many_share_one_datagrams_worth_of_window()
+    {
+        // 64 B messages, as a BATCH carries them: about fifteen to a datagram, not one.
+        while (_sent.BacklogCount == 0)
+            Launch(64);
+        Assert.Equal((int)(64 * Datagram / (64 + 16)), _sent.InFlightCount);
+    }
+
+    [Fact]
     public void ACK_and_ACK_BITS_land_messages_and_launch_the_backlog_in_order()
     {
-        var sent = Enumerable.Range(0, 64).Select(_ => Launch()).ToArray();
-        var waiting = Enumerable.Range(0, 3).Select(_ => Launch()).ToArray();
+        var sent = Enumerable.Range(0, 128).Select(_ => Launch(HalfDatagram)).ToArray();
+        var waiting = Enumerable.Range(0, 3).Select(_ => Launch(HalfDatagram)).ToArray();
         Flush(0);
         _clock.Advance(TimeSpan.FromMilliseconds(50));
 
-        _sent.OnAck(ackId: 63, ackBits: AllBits, _queue); // 63 and 62 … 47
-        Assert.Equal(64 - 17, _sent.InFlightCount - waiting.Length);
+        _sent.OnAck(ackId: 16, ackBits: AllBits, 50, _queue, _statistics); // 16 and 15 … 0
+        Assert.Equal(128 - 17, _sent.InFlightCount - waiting.Length);
         Assert.Equal(0, _sent.BacklogCount);
-        Assert.Equal([64, 65, 66], waiting.Select(m => (int)m.Sequence));
+        Assert.Equal([128, 129, 130], waiting.Select(m => (int)m.Sequence));
         Assert.Equal(waiting, Enumerable.Range(0, _queue.Count).Select(i => _queue[i].Message));
-        Assert.Equal(64 + 17, _congestion.Window); // slow start: one packet per packet acknowledged
+        Assert.Equal((64 * Datagram) + (17 * Datagram / 2), _congestion.Window); // slow start: the bytes acknowledged
         Assert.Equal(50, _sent.Rtt.SmoothedMs);
-        Assert.True(sent[46].IsOut);
+        Assert.True(sent[17].IsOut);
+        Assert.Equal(0, _statistics.Retransmissions); // nothing older was outstanding
     }
 
     [Fact]
@@ -113,19 +130,93 @@ public sealed class SentMessagesTests : IDisposable
         Launch();
         Launch();
         Flush(0);
-        _sent.OnAck(1, 0, _queue);
-        _sent.OnAck(1, 0, _queue);
-        _sent.OnAck(500, 0, _queue);
+        _sent.OnAck(1, 0, 0, _queue, _statistics);
+        var window = _congestion.Window;
+        _sent.OnAck(1, 0, 0, _queue, _statistics);
+        _sent.OnAck(500, 0, 0, _queue, _statistics);
         Assert.Equal(1, _sent.InFlightCount);
         Assert.Equal(1, _sent.InFlightPackets);
-        Assert.Equal(65, _congestion.Window);
+        Assert.Equal(window, _congestion.Window);
+        Assert.Equal(0, _statistics.Retransmissions);
+    }
+
+    [Fact]
+    public void Messages_three_or_more_ids_below_one_acknowledged_are_resent_at_once_and_halve_the_window_once()
+    {
+        var messages = Enumerable.Range(0, 10).Select(_ => Launch()).ToArray();
+        Flush(0);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+
+        _sent.OnAck(5, 0, now: 1, _queue, _statistics);
+        // 0, 1, 2 are overtaken by three or more; 3 and 4 may only be reordered.
+        Assert.Equal([0, 1, 2], Enumerable.Range(0, _queue.Count).Select(i => (int)_queue[i].Header.Sequence));
+        Assert.Equal(3, _statistics.Retransmissions);
+        var halved = ((64 * Datagram) + TenBytesWeight) / 2; // grown by the ACK, then cut
+        Assert.Equal(halved, _congestion.Window);
+        Flush(1);
+        Assert.All(messages[..3], m => Assert.Equal(1, m.Retries));
+
+        // Each id is looked at once: the next ACK resends only what it newly shows missing.
+        _sent.OnAck(6, 0, now: 1, _queue, _statistics);
+        Assert.Equal([3], Enumerable.Range(0, _queue.Count).Select(i => (int)_queue[i].Header.Sequence));
+        Assert.Equal(halved, _congestion.Window); // sent before the cut: the same loss event, and no growth
+        Flush(1);
+
+        // Ids looked at before are not looked at again: 0 … 2, resent once, wait for their timeout
+        // (an ACK could not tell which copy it answers).
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        _sent.OnAck(9, 0b1, now: 2, _queue, _statistics); // 9 and 8
+        Assert.Equal([4], Enumerable.Range(0, _queue.Count).Select(i => (int)_queue[i].Header.Sequence));
+        Assert.Equal(5, _statistics.Retransmissions);
+    }
+
+    [Fact]
+    public void A_resent_copy_that_left_before_an_acknowledged_message_is_resent_again_without_waiting_its_doubled_timeout()
+    {
+        var resent = Launch();
+        Flush(0);
+        Assert.Equal(RetransmitOutcome.Queued, _sent.Retransmit(200, _queue, _statistics));
+        Flush(200);
+        _clock.Advance(TimeSpan.FromMilliseconds(201));
+        var later = Launch(); // the next id: no packet threshold applies
+        Flush(201);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(5));
+        _sent.OnAck(later.Sequence, 0, 206, _queue, _statistics);
+        // The copy sent at 200 left before the one acknowledged (201): it went missing too.
+        Assert.Equal([resent.Sequence], Enumerable.Range(0, _queue.Count).Select(i => _queue[i].Header.Sequence));
+        Assert.Equal(2, _statistics.Retransmissions);
+        Flush(206);
+
+        // Not again for the same evidence: the new copy left after it.
+        _sent.OnAck(later.Sequence, 0, 207, _queue, _statistics);
+        Assert.Equal(0, _queue.Count);
+    }
+
+    [Fact]
+    public void A_loss_after_the_cut_cuts_again()
+    {
+        var first = Enumerable.Range(0, 5).Select(_ => Launch()).ToArray();
+        Flush(0);
+        _sent.OnAck(4, 0, now: 1, _queue, _statistics); // 0, 1 lost
+        Flush(1);
+        Assert.Equal(((64 * Datagram) + TenBytesWeight) / 2, _congestion.Window);
+        for (var i = 0; i < 5; i++)
+            Launch(); // 5 … 9, sent after the cut
+        Flush(2);
+        // 5, 6 lost; and 2, 3 with them, sent before the cut; and 0, 1 again, whose copies left at 1,
+        // before 9 left at 2.
+        _sent.OnAck(9, 0, now: 3, _queue, _statistics);
+        Assert.InRange(_congestion.Window, 16 * Datagram, (16 * Datagram) + 10); // halved again
+        Assert.Equal(2 + 4 + 2, _statistics.Retransmissions);
+        Assert.Equal(2, first[0].Retries);
     }
 
     [Fact]
     public void ACK_before_the_message_left_is_not_for_it()
     {
         var message = Launch();
-        _sent.OnAck(message.Sequence, 0, _queue);
+        _sent.OnAck(message.Sequence, 0, 0, _queue, _statistics);
         Assert.Equal(1, _sent.InFlightCount);
     }
 
@@ -135,7 +226,7 @@ public sealed class SentMessagesTests : IDisposable
         var message = Launch();
         Flush(0);
         _clock.Advance(TimeSpan.FromMilliseconds(40));
-        _sent.OnAck(message.Sequence, 0, _queue);
+        _sent.OnAck(message.Sequence, 0, 0, _queue, _statistics);
         Assert.Equal(40, _sent.Rtt.SmoothedMs);
     }
 
@@ -149,7 +240,7 @@ public sealed class SentMessagesTests : IDisposable
         Flush(200);
         _clock.Advance(TimeSpan.FromMilliseconds(10));
         // The ACK may be for the first transmission (210 ms) or the second (10 ms): no sample.
-        _sent.OnAck(message.Sequence, 0, _queue);
+        _sent.OnAck(message.Sequence, 0, 0, _queue, _statistics);
         Assert.Equal(0, _sent.InFlightCount);
         Assert.Equal(0, _sent.Rtt.SmoothedMs);
         Assert.Equal(200, _sent.Rtt.TimeoutMs);
@@ -186,7 +277,7 @@ public sealed class SentMessagesTests : IDisposable
         Assert.Equal(RetransmitOutcome.Nothing, _sent.Retransmit(4999, _queue, _statistics));
         Assert.Equal(RetransmitOutcome.Queued, _sent.Retransmit(5000, _queue, _statistics));
         Assert.Equal(5, _statistics.Retransmissions);
-        Assert.True(_congestion.Window < 64);
+        Assert.True(_congestion.Window < 64 * Datagram);
     }
 
     [Fact]
@@ -209,42 +300,43 @@ public sealed class SentMessagesTests : IDisposable
     [Fact]
     public void Retransmissions_are_paced_to_the_window_per_smoothed_RTT_and_the_rest_stay_due()
     {
-        // A sample first: SRTT 100 ms, RTO 300 ms; the window is 65 after it.
-        var probe = Launch();
+        // A sample first: SRTT 100 ms, RTO 100 + 4 × 50 + 10 = 310 ms; the window is 64.5 datagrams
+        // after it, room for 129 messages of half a datagram.
+        var probe = Launch(HalfDatagram);
         Flush(0);
         _clock.Advance(TimeSpan.FromMilliseconds(100));
-        _sent.OnAck(probe.Sequence, 0, _queue);
-        Assert.Equal(300, _sent.Rtt.TimeoutMs);
-        for (var i = 0; i < 65; i++)
-            Launch();
+        _sent.OnAck(probe.Sequence, 0, 100, _queue, _statistics);
+        Assert.Equal(310, _sent.Rtt.TimeoutMs);
+        for (var i = 0; i < 129; i++)
+            Launch(HalfDatagram);
         Assert.Equal(0, _sent.BacklogCount);
         Flush(100);
 
         // The first wave has a whole window of credit: everything goes, and the window halves.
-        Assert.Equal(RetransmitOutcome.Queued, _sent.Retransmit(400, _queue, _statistics));
-        Assert.Equal(65, _statistics.Retransmissions);
-        Flush(400);
-        Assert.Equal(32.5, _congestion.Window);
+        Assert.Equal(RetransmitOutcome.Queued, _sent.Retransmit(410, _queue, _statistics));
+        Assert.Equal(129, _statistics.Retransmissions);
+        Flush(410);
+        Assert.Equal(64.5 * Datagram / 2, _congestion.Window);
 
-        // The second wave (all due at 400 + 600) may send one window's worth; the others wait for credit.
-        Assert.True(_sent.Deadline <= 1000);
-        Assert.Equal(RetransmitOutcome.Queued, _sent.Retransmit(1000, _queue, _statistics));
-        var secondWave = _statistics.Retransmissions - 65;
-        Assert.InRange(secondWave, 32, 34);
-        Flush(1000);
-        // Credit accrues at 32.5 packets per 100 ms: the rest are looked at again within a few ms.
-        Assert.InRange(_sent.Deadline, 1001, 1004);
+        // The second wave (all due at 410 + 620) may send one window's worth; the others wait for credit.
+        Assert.True(_sent.Deadline <= 1030);
+        Assert.Equal(RetransmitOutcome.Queued, _sent.Retransmit(1030, _queue, _statistics));
+        var secondWave = _statistics.Retransmissions - 129;
+        Assert.InRange(secondWave, 64, 66);
+        Flush(1030);
+        // Credit accrues at 387 bytes per ms: the rest are looked at again within a few ms.
+        Assert.InRange(_sent.Deadline, 1031, 1034);
         var before = _statistics.Retransmissions;
-        var now = 1000L;
-        while (_statistics.Retransmissions - 65 < 65)
+        var now = 1030L;
+        while (_statistics.Retransmissions - 129 < 129)
         {
             now = _sent.Deadline;
-            // Paced at the halved window per SRTT (about 16 packets per 100 ms): two SRTTs and a little.
-            Assert.True(now < 1250, "the rest were resent at the window's pace");
+            // Paced at the halved window per SRTT (64 messages per 100 ms): one SRTT and a little.
+            Assert.True(now < 1150, "the rest were resent at the window's pace");
             _sent.Retransmit(now, _queue, _statistics);
             Flush(now);
         }
-        Assert.True(now > 1000 && _statistics.Retransmissions > before);
+        Assert.True(now > 1090 && _statistics.Retransmissions > before);
     }
 
     [Fact]
@@ -258,7 +350,7 @@ public sealed class SentMessagesTests : IDisposable
         Assert.Equal(1, _sent.BacklogCount);
         Assert.Equal(6, _sent.InFlightPackets); // 3 fragments each
         Flush(0);
-        _sent.OnAck(0, 0, _queue);
+        _sent.OnAck(0, 0, 0, _queue, _statistics);
         Assert.Equal(0, _sent.BacklogCount);
         Assert.Equal(2, third.Sequence);
     }
@@ -283,7 +375,7 @@ public sealed class SentMessagesTests : IDisposable
         Launch();
         Assert.Equal(1, _sent.BacklogCount);
         Flush(0);
-        _sent.OnAck(large.Sequence, 0, _queue);
+        _sent.OnAck(large.Sequence, 0, 0, _queue, _statistics);
         Assert.Equal(0, _sent.BacklogCount);
         Assert.Equal(1, _sent.InFlightCount);
     }
@@ -295,7 +387,7 @@ public sealed class SentMessagesTests : IDisposable
         Flush(0);
         Assert.Equal(RetransmitOutcome.Queued, _sent.Retransmit(200, _queue, _statistics));
         // The queued retransmission still points at the message when its ACK arrives.
-        _sent.OnAck(message.Sequence, 0, _queue);
+        _sent.OnAck(message.Sequence, 0, 0, _queue, _statistics);
         var other = _sent.Rent();
         Assert.NotSame(message, other);
         Assert.Same(message, _queue[0].Message);
@@ -320,7 +412,7 @@ public sealed class SentMessagesTests : IDisposable
             Flush(now);
             var inFlight = all.Where(m => m.IsOut).ToArray();
             if (random.Next(3) == 0 && inFlight.Length > 0)
-                _sent.OnAck(inFlight[random.Next(inFlight.Length)].Sequence, (ushort)random.Next(), _queue);
+                _sent.OnAck(inFlight[random.Next(inFlight.Length)].Sequence, (ushort)random.Next(), 0, _queue, _statistics);
             now += random.Next(1, 40);
             if (_sent.Deadline <= now)
                 Assert.NotEqual(RetransmitOutcome.Expired, _sent.Retransmit(now, _queue, _statistics));
@@ -344,9 +436,9 @@ public sealed class SentMessagesTests : IDisposable
         _clock.Advance(TimeSpan.FromMilliseconds(1));
         Flush(1);
         _clock.Advance(TimeSpan.FromMilliseconds(20));
-        _sent.OnAck(second.Sequence, 0, _queue);
-        Assert.Equal(60, _sent.Rtt.TimeoutMs); // 20 + 4 × 10
-        // The first message is due again at 0 + 60.
-        Assert.True(_sent.Deadline <= first.LastSentMs + 60, $"deadline {_sent.Deadline}, due at 60");
+        _sent.OnAck(second.Sequence, 0, 0, _queue, _statistics);
+        Assert.Equal(70, _sent.Rtt.TimeoutMs); // 20 + 4 × 10 + the peer's 10 ms ACK delay
+        // The first message is due again at 0 + 70.
+        Assert.True(_sent.Deadline <= first.LastSentMs + 70, $"deadline {_sent.Deadline}, due at 70");
     }
 }

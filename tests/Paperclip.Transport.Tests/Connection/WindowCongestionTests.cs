@@ -4,78 +4,93 @@ namespace Paperclip.Transport.Tests.Connection;
 
 public sealed class WindowCongestionTests
 {
+    private const int Datagram = 1200;
+
     [Fact]
-    public void Window_starts_at_64_packets_in_slow_start()
+    public void Window_starts_at_64_datagrams_in_slow_start()
     {
-        var congestion = new WindowCongestion();
-        Assert.Equal(64, congestion.Window);
+        var congestion = new WindowCongestion(Datagram);
+        Assert.Equal(64 * Datagram, congestion.Window);
         Assert.True(congestion.InSlowStart);
     }
 
     [Fact]
-    public void Acknowledged_message_grows_the_window_by_its_packets_in_slow_start()
+    public void Acknowledged_message_grows_the_window_by_its_bytes_in_slow_start()
     {
-        var congestion = new WindowCongestion();
-        congestion.OnAcknowledged(1);
-        Assert.Equal(65, congestion.Window);
-        congestion.OnAcknowledged(40); // a fragmented message weighs its fragments
-        Assert.Equal(105, congestion.Window);
+        var congestion = new WindowCongestion(Datagram);
+        congestion.OnAcknowledged(80, sentMs: 5);
+        Assert.Equal((64 * Datagram) + 80, congestion.Window);
+        congestion.OnAcknowledged(40 * Datagram, sentMs: 5); // a fragmented message weighs its fragments
+        Assert.Equal((104 * Datagram) + 80, congestion.Window);
     }
 
     [Fact]
-    public void Acknowledged_message_grows_the_window_by_packets_over_window_in_congestion_avoidance()
+    public void In_congestion_avoidance_a_window_of_acknowledged_bytes_adds_about_one_datagram()
     {
-        var congestion = new WindowCongestion();
-        congestion.OnRetransmissionTimeout(now: 10_000, retransmissionTimeoutMs: 200);
-        Assert.Equal(32, congestion.Window);
+        var congestion = new WindowCongestion(Datagram);
+        congestion.OnLost(now: 10_000, sentMs: 9_990);
+        Assert.Equal(32 * Datagram, congestion.Window);
         Assert.False(congestion.InSlowStart);
 
-        congestion.OnAcknowledged(8);
-        Assert.Equal(32 + (8 / 32.0), congestion.Window, 9);
-        // A whole window of single-packet ACKs adds about one packet.
         var before = congestion.Window;
-        for (var i = 0; i < 32; i++)
-            congestion.OnAcknowledged(1);
-        Assert.InRange(congestion.Window - before, 0.95, 1.0);
+        // Small messages, as many as fill the window: their bytes, not their count, grow it.
+        for (var acked = 0L; acked < before; acked += 80)
+            congestion.OnAcknowledged(80, sentMs: 10_001);
+        Assert.InRange(congestion.Window - before, 0.95 * Datagram, 1.0 * Datagram);
     }
 
     [Fact]
-    public void Retransmission_timeout_halves_the_window_at_most_once_per_RTO()
+    public void Losses_of_one_flight_halve_the_window_once()
     {
-        var congestion = new WindowCongestion();
-        congestion.OnRetransmissionTimeout(now: 10_000, retransmissionTimeoutMs: 200);
-        Assert.Equal(32, congestion.Window);
-        congestion.OnRetransmissionTimeout(now: 10_100, retransmissionTimeoutMs: 200);
-        congestion.OnRetransmissionTimeout(now: 10_199, retransmissionTimeoutMs: 200);
-        Assert.Equal(32, congestion.Window);
-        congestion.OnRetransmissionTimeout(now: 10_200, retransmissionTimeoutMs: 200);
-        Assert.Equal(16, congestion.Window);
+        var congestion = new WindowCongestion(Datagram);
+        congestion.OnLost(now: 10_000, sentMs: 9_990);
+        Assert.Equal(32 * Datagram, congestion.Window);
+        // More losses among messages sent before that cut: the same congestion event.
+        congestion.OnLost(now: 10_001, sentMs: 9_995);
+        congestion.OnLost(now: 10_050, sentMs: 10_000);
+        Assert.Equal(32 * Datagram, congestion.Window);
+        // A message sent after the cut, lost: a new event, one round trip on.
+        congestion.OnLost(now: 10_060, sentMs: 10_001);
+        Assert.Equal(16 * Datagram, congestion.Window);
     }
 
     [Fact]
-    public void First_timeout_at_time_zero_still_cuts()
+    public void Acknowledgements_of_the_flight_that_cut_grow_nothing()
+    {
+        var congestion = new WindowCongestion(Datagram);
+        congestion.OnLost(now: 10_000, sentMs: 9_990);
+        congestion.OnAcknowledged(Datagram, sentMs: 9_999);
+        congestion.OnAcknowledged(Datagram, sentMs: 10_000);
+        Assert.Equal(32 * Datagram, congestion.Window);
+        congestion.OnAcknowledged(32 * Datagram, sentMs: 10_001);
+        Assert.Equal(33 * Datagram, congestion.Window);
+    }
+
+    [Fact]
+    public void First_loss_at_time_zero_still_cuts()
     {
         // "Long ago" must not look recent to a clock that starts at 0 (a fake clock).
-        var congestion = new WindowCongestion();
-        congestion.OnRetransmissionTimeout(now: 0, retransmissionTimeoutMs: 2000);
-        Assert.Equal(32, congestion.Window);
+        var congestion = new WindowCongestion(Datagram);
+        congestion.OnLost(now: 0, sentMs: 0);
+        Assert.Equal(32 * Datagram, congestion.Window);
     }
 
     [Fact]
-    public void Window_never_falls_below_16_packets()
+    public void Window_never_falls_below_16_datagrams()
     {
-        var congestion = new WindowCongestion();
+        var congestion = new WindowCongestion(Datagram);
         for (var i = 0; i < 10; i++)
-            congestion.OnRetransmissionTimeout(now: 1000 * (i + 1), retransmissionTimeoutMs: 200);
-        Assert.Equal(WindowCongestion.MinWindow, congestion.Window);
+            congestion.OnLost(now: 1000 * (i + 1), sentMs: (1000 * (i + 1)) - 1);
+        Assert.Equal(16 * Datagram, congestion.Window);
+        Assert.Equal(congestion.MinWindow, congestion.Window);
     }
 
     [Fact]
-    public void Window_never_grows_past_16384_packets()
+    public void Window_never_grows_past_16384_datagrams()
     {
-        var congestion = new WindowCongestion();
+        var congestion = new WindowCongestion(Datagram);
         for (var i = 0; i < 200; i++)
-            congestion.OnAcknowledged(255);
-        Assert.Equal(WindowCongestion.MaxWindow, congestion.Window);
+            congestion.OnAcknowledged(255 * Datagram, sentMs: 1);
+        Assert.Equal(16_384L * Datagram, congestion.Window);
     }
 }

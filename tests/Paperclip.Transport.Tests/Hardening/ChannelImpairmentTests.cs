@@ -134,10 +134,12 @@ public sealed class ChannelImpairmentTests
         const int MaxHeldBytes = 32 * 1024;
         const int MaxHeldMessages = 200;
         var others = LongTests.Pick(1_000, 3_000);
-        // 25 messages: 0–4 are delivered, 5 is withheld, 6–21 fill the held bytes (16 × 2,000) and
-        // 22–24 are refused. The withheld and refused ones stay unacknowledged in the congestion
-        // window, which all channels share: 4 messages of 2 fragments stay well inside its minimum
-        // of 16 packets, so the other channels keep room.
+        // 25 messages on channel 1: 0–4 are delivered, 5 is withheld. First 6–14 are held (18 KB
+        // of the 32 KB bound) while channels 2 and 3 send everything: they keep the bound's rest
+        // for their own reordering. Then 15–24: 15–21 fill the held bytes (16 × 2,000) and 22–24
+        // are refused. Once the bound is full every channel's out-of-order messages are refused
+        // (the bound is the session's, §8), so the other channels are checked before that.
+        const int HeldBeforeFull = 15;
         const int HeldChannelCount = 25;
         var withholding = 1;
         var droppedCopies = 0;
@@ -179,7 +181,7 @@ public sealed class ChannelImpairmentTests
 
         for (var i = 0; i < others; i++)
         {
-            if (i < HeldChannelCount)
+            if (i < HeldBeforeFull)
                 await SendAsync(client, Message(HeldChannel, i, 2_000), Delivery.ReliableOrdered, HeldChannel);
             await SendAsync(client, Message(2, i, 100), Delivery.ReliableOrdered, 2);
             await SendAsync(client, Message(3, i, 100), Delivery.ReliableOrdered, 3);
@@ -189,6 +191,8 @@ public sealed class ChannelImpairmentTests
         var othersDone = stopwatch.Elapsed;
         Assert.Equal(Withheld, server.Next(HeldChannel)); // channel 1 stopped at its gap
         Assert.True(Volatile.Read(ref droppedCopies) > 0);
+        for (var i = HeldBeforeFull; i < HeldChannelCount; i++)
+            await SendAsync(client, Message(HeldChannel, i, 2_000), Delivery.ReliableOrdered, HeldChannel);
         await Wait.UntilAsync(() => pair.Connection.Statistics.Dropped(DropReason.Refused) > 0, "the receiver refused channel 1's messages past its bound");
         Assert.InRange(streams.HeldBytes, 1, MaxHeldBytes);
 

@@ -69,6 +69,24 @@ internal sealed class SendStreams
         }
     }
 
+    /// <summary>
+    /// The oldest message of an ordered stream still in flight, if any: every earlier one was
+    /// acknowledged, so it is the one the receiver waits for, which it never refuses (§2.2).
+    /// </summary>
+    public bool TryGetHead(int stream, Dictionary<ushort, SentMessage> inFlight, out ushort sequence)
+    {
+        sequence = 0;
+        var queue = _inFlight[stream];
+        if (queue is null)
+            return false;
+        while (queue.Count > 0 && !IsInFlight(queue.Peek(), stream, inFlight))
+            queue.Dequeue();
+        if (queue.Count == 0)
+            return false;
+        sequence = queue.Peek().Sequence;
+        return true;
+    }
+
     public void Clear() => Array.Clear(_inFlight);
 
     private static bool IsInFlight((ushort Sequence, ushort ChannelSequence) entry, int stream, Dictionary<ushort, SentMessage> inFlight) =>

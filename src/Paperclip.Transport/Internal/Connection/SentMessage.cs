@@ -43,13 +43,26 @@ internal sealed class SentMessage
     /// <summary>When the latest transmission left.</summary>
     public long LastSentMs { get; private set; }
 
+    /// <summary>High-resolution time of the latest transmission.</summary>
+    public long LastSentTimestamp { get; private set; }
+
     /// <summary>False until the first transmission left: an ACK cannot be for it yet, nor a timeout run.</summary>
     public bool IsOut { get; private set; }
 
     public int Retries { get; set; }
 
-    /// <summary>How many packets (fragments) the message travels as: its weight in the congestion window.</summary>
+    /// <summary>True from a resend being queued until it leaves: it is not queued twice.</summary>
+    public bool ResendQueued { get; set; }
+
+    // A packet's header and its share of the datagram's packet number and tag, as a BATCH of small
+    // messages carries them: near enough for the window, which needs only the right magnitude.
+    private const int PacketOverhead = 16;
+
+    /// <summary>How many packets (fragments) the message travels as.</summary>
     public int PacketCount { get; private set; }
+
+    /// <summary>Its bytes on the wire, about: its weight in the congestion window.</summary>
+    public int Weight => _length + (PacketCount * PacketOverhead);
 
     /// <summary>True when the message travels as FRAG fragments, which the peer must hold while it reassembles.</summary>
     public bool IsFragmented => (_header.Flags & PacketFlags.Frag) != 0;
@@ -116,6 +129,8 @@ internal sealed class SentMessage
             FirstSentTimestamp = timestamp;
         }
         LastSentMs = nowMs;
+        LastSentTimestamp = timestamp;
+        ResendQueued = false;
     }
 
     /// <summary>Returns a large buffer to the pool; small ones stay for reuse.</summary>
@@ -123,6 +138,7 @@ internal sealed class SentMessage
     {
         _length = 0;
         _launched = false;
+        ResendQueued = false;
         IsOut = false;
         if (_data.Length > KeptBufferSize)
             ReturnBuffer();

@@ -30,6 +30,11 @@ internal sealed class SentMessages
     private readonly Stack<SentMessage> _spare = new();
     private readonly List<SentMessage> _awaitingFlush = [];
     private readonly List<SentMessage> _acknowledgedSinceFlush = [];
+    // Resent messages in the order their copies left, for the ACK-timed loss check.
+    private readonly Queue<(SentMessage Message, ushort Sequence, long SentMs)> _resent = new();
+    // Ordered streams whose oldest unacknowledged message an ACK moved (one bit per stream).
+    private readonly ulong[] _headMoved = new ulong[(SendStreams.Count + 63) / 64];
+    private bool _anyHeadMoved;
     private readonly SequenceCounter _sequences;
     private readonly ICongestionController _congestion;
     private readonly int _maxPartialMessages;
@@ -37,7 +42,15 @@ internal sealed class SentMessages
     private readonly long _reliableTimeoutMs;
     private readonly double _maxRetransmissionTimeoutMs;
     private readonly TimeProvider _time;
+    // A message sent once and still unacknowledged this many ids below the largest one acknowledged
+    // is lost (RFC 9002 §6.1.1's packet threshold): not merely overtaken by reordering.
+    private const int PacketThreshold = 3;
+
     private int _inFlightPackets;
+    private long _inFlightBytes;
+    // Ids up to this one were looked at for losses; every later ACK looks only above it.
+    private ushort _lossScanned;
+    private bool _lossScanStarted;
     private int _fragmentedInFlight;
     private int _fragmentedBytesInFlight;
     private double _retransmitCredit;
@@ -82,6 +95,9 @@ internal sealed class SentMessages
 
     public int InFlightPackets => _inFlightPackets;
 
+    /// <summary>The weight (<see cref="SentMessage.Weight"/>) of the messages in flight: what the congestion window bounds.</summary>
+    public long InFlightBytes => _inFlightBytes;
+
     public int BacklogCount => _backlog.Count;
 
     /// <summary>When the in-flight messages next need a look (a retransmission or the timeout may be due); may be early, never late.</summary>
@@ -108,15 +124,34 @@ internal sealed class SentMessages
         Start(message, sequence ?? _sequences.Take(), queue);
     }
 
-    /// <summary>Marks ACK_ID and the ids of ACK_BITS acknowledged; launches what the window now admits.</summary>
-    public void OnAck(ushort ackId, ushort ackBits, OutgoingPackets queue)
+    /// <summary>
+    /// Marks ACK_ID and the ids of ACK_BITS acknowledged, resends at once what they show lost, and
+    /// launches what the window now admits. Lost: a message sent once and
+    /// <see cref="PacketThreshold"/> ids or more below the largest acknowledged; or a resent one
+    /// whose copy left before the acknowledged copy of another message.
+    /// </summary>
+    public void OnAck(ushort ackId, ushort ackBits, long now, OutgoingPackets queue, ConnectionStatistics statistics)
     {
         var timeout = Rtt.TimeoutMs;
-        Acked(ackId, sample: true);
+        var acknowledged = Acked(ackId, sample: true, out var latestSentMs);
+        var largest = ackId;
         for (var i = 0; ackBits != 0; i++, ackBits >>= 1)
         {
-            if ((ackBits & 1) != 0)
-                Acked((ushort)(ackId - 1 - i), sample: true);
+            var sequence = (ushort)(ackId - 1 - i);
+            if ((ackBits & 1) == 0 || !Acked(sequence, sample: true, out var sentMs))
+                continue;
+            latestSentMs = Math.Max(latestSentMs, sentMs);
+            if (!acknowledged)
+            {
+                acknowledged = true;
+                largest = sequence;
+            }
+        }
+        if (acknowledged)
+        {
+            ResendLost((ushort)(largest - PacketThreshold), now, queue, statistics);
+            ResendLostAgain(latestSentMs, now, queue, statistics);
+            ResendNewHeads(now, queue, statistics);
         }
         // A shorter RTO brings every due time forward: none is earlier than the earliest send plus it.
         if (Rtt.TimeoutMs < timeout && _inFlight.Count > 0)
@@ -134,7 +169,11 @@ internal sealed class SentMessages
             _earliestLastSentMs = Math.Min(_earliestLastSentMs, now);
         }
         foreach (var message in _awaitingFlush)
+        {
             message.MarkSent(now, timestamp);
+            if (message.Retries > 0 && message.IsOut)
+                _resent.Enqueue((message, message.Sequence, now));
+        }
         _awaitingFlush.Clear();
         // Acknowledged messages are reused only once no queued packet can still point at them.
         foreach (var message in _acknowledgedSinceFlush)
@@ -157,8 +196,8 @@ internal sealed class SentMessages
         var elapsed = now - _lastRetransmitMs;
         _lastRetransmitMs = now;
         var window = _congestion.Window;
-        var packetsPerMs = Math.Max(window / Math.Max(Rtt.SmoothedMs, 1), _inFlightPackets / _maxRetransmissionTimeoutMs);
-        _retransmitCredit = Math.Min(window, _retransmitCredit + (packetsPerMs * elapsed));
+        var bytesPerMs = Math.Max(window / Math.Max(Rtt.SmoothedMs, 1), _inFlightBytes / _maxRetransmissionTimeoutMs);
+        _retransmitCredit = Math.Min(window, _retransmitCredit + (bytesPerMs * elapsed));
         var queued = false;
         var next = long.MaxValue;
         var earliestLastSent = long.MaxValue;
@@ -169,30 +208,25 @@ internal sealed class SentMessages
             if (now - message.FirstSentMs >= _reliableTimeoutMs)
                 return RetransmitOutcome.Expired;
             var due = message.LastSentMs + (long)Rtt.BackoffMs(message.Retries);
-            if (due <= now && _retransmitCredit > 0)
+            if (due <= now && _retransmitCredit > 0 && !message.ResendQueued)
             {
-                message.QueueInto(queue);
-                message.Retries++;
-                _retransmitCredit -= message.PacketCount;
-                _awaitingFlush.Add(message);
-                statistics.Retransmissions++;
+                _congestion.OnLost(now, message.LastSentMs);
+                Resend(message, statistics, queue);
+                _retransmitCredit -= message.Weight;
                 queued = true;
                 due = now + (long)Rtt.BackoffMs(message.Retries);
             }
             else if (due <= now)
             {
-                // Out of credit: back when enough has accrued for one packet.
-                due = now + Math.Max(1, (long)Math.Ceiling(1 / packetsPerMs));
+                // Out of credit: back when enough has accrued for this message.
+                due = now + Math.Max(1, (long)Math.Ceiling(message.Weight / bytesPerMs));
             }
             next = Math.Min(next, Math.Min(due, message.FirstSentMs + _reliableTimeoutMs));
             earliestLastSent = Math.Min(earliestLastSent, message.LastSentMs);
         }
         _nextCheckMs = next;
         _earliestLastSentMs = earliestLastSent;
-        if (!queued)
-            return RetransmitOutcome.Nothing;
-        _congestion.OnRetransmissionTimeout(now, Rtt.TimeoutMs);
-        return RetransmitOutcome.Queued;
+        return queued ? RetransmitOutcome.Queued : RetransmitOutcome.Nothing;
     }
 
     /// <summary>Drops everything (the session closed).</summary>
@@ -208,7 +242,12 @@ internal sealed class SentMessages
         _streams.Clear();
         _awaitingFlush.Clear();
         _acknowledgedSinceFlush.Clear();
+        _resent.Clear();
+        Array.Clear(_headMoved);
+        _anyHeadMoved = false;
         _inFlightPackets = 0;
+        _inFlightBytes = 0;
+        _lossScanStarted = false;
         _fragmentedInFlight = 0;
         _fragmentedBytesInFlight = 0;
         _nextCheckMs = long.MaxValue;
@@ -229,7 +268,7 @@ internal sealed class SentMessages
         if (message.IsFragmented && _fragmentedInFlight > 0
             && (_fragmentedInFlight >= _maxPartialMessages || _fragmentedBytesInFlight + message.MessageBytes > _maxPartialBytes))
             return false;
-        return _inFlight.Count == 0 || _inFlightPackets + message.PacketCount <= (int)_congestion.Window;
+        return _inFlight.Count == 0 || _inFlightBytes + message.Weight <= _congestion.Window;
     }
 
     private void Start(SentMessage message, ushort sequence, OutgoingPackets queue)
@@ -241,6 +280,7 @@ internal sealed class SentMessages
         if (message.Stream >= 0)
             _streams.Launched(message.Stream, sequence, message.ChannelSequence);
         _inFlightPackets += message.PacketCount;
+        _inFlightBytes += message.Weight;
         if (message.IsFragmented)
         {
             _fragmentedInFlight++;
@@ -249,16 +289,31 @@ internal sealed class SentMessages
         _awaitingFlush.Add(message);
     }
 
+    private bool Acked(ushort sequence, bool sample) => Acked(sequence, sample, out _);
+
     // An ACK for a sequence never sent (or already acknowledged) finds nothing. A moot message
     // (an older one of a sequenced stream) gives no RTT sample: its ACK never came.
-    private void Acked(ushort sequence, bool sample)
+    // sentMs: when the copy the ACK answers left, where that can be told; else long.MinValue.
+    private bool Acked(ushort sequence, bool sample, out long sentMs)
     {
+        sentMs = long.MinValue;
         if (!_inFlight.TryGetValue(sequence, out var message) || !message.IsOut)
-            return;
+            return false;
+        // When its latest copy left: certain when it left once. For a resent message, an ACK that
+        // came at least half a round trip after its latest copy left is taken for that copy's (an
+        // earlier copy's would, as a rule, have come sooner); a wrong guess costs one spurious resend.
+        if (message.Retries == 0 || _time.GetElapsedTime(message.LastSentTimestamp).TotalMilliseconds >= Rtt.SmoothedMs / 2)
+            sentMs = message.LastSentMs;
         if (message.Stream >= 0 && message.IsSequenced)
             _streams.OnSequencedAcknowledged(message, _inFlight, _moot);
+        else if (message.Stream >= 0 && _streams.TryGetHead(message.Stream, _inFlight, out var head) && head == sequence)
+        {
+            _headMoved[message.Stream / 64] |= 1UL << (message.Stream % 64);
+            _anyHeadMoved = true;
+        }
         _inFlight.Remove(sequence);
         _inFlightPackets -= message.PacketCount;
+        _inFlightBytes -= message.Weight;
         if (message.IsFragmented)
         {
             _fragmentedInFlight--;
@@ -266,7 +321,7 @@ internal sealed class SentMessages
         }
         if (sample && message.Retries == 0)
             Rtt.Add(_time.GetElapsedTime(message.FirstSentTimestamp).TotalMilliseconds);
-        _congestion.OnAcknowledged(message.PacketCount);
+        _congestion.OnAcknowledged(message.Weight, message.LastSentMs);
         Acknowledged?.Invoke(sequence, message.BufferedBytes);
         _acknowledgedSinceFlush.Add(message);
         if (_inFlight.Count == 0)
@@ -274,5 +329,92 @@ internal sealed class SentMessages
             _nextCheckMs = long.MaxValue;
             _earliestLastSentMs = long.MaxValue;
         }
+        return true;
+    }
+
+    // Looks at each id once, from the oldest unacknowledged (or past the last look) up to
+    // <paramref name="limit"/>: a message there sent once and not acknowledged went missing while
+    // later ones arrived. Resent messages that go missing again are left to their timeout, since an
+    // ACK cannot tell which copy it answers.
+    private void ResendLost(ushort limit, long now, OutgoingPackets queue, ConnectionStatistics statistics)
+    {
+        while (_launchOrder.Count > 0 && !_inFlight.ContainsKey(_launchOrder.Peek()))
+            _launchOrder.Dequeue();
+        if (_launchOrder.Count == 0)
+            return;
+        var oldest = _launchOrder.Peek();
+        var span = (ushort)(limit - oldest);
+        if (span >= ProtocolConstants.SequenceWindow)
+            return; // nothing in flight at or below the limit
+        var start = oldest;
+        if (_lossScanStarted && (ushort)(_lossScanned - oldest) <= span)
+        {
+            if (_lossScanned == limit)
+                return;
+            start = (ushort)(_lossScanned + 1);
+        }
+        _lossScanned = limit;
+        _lossScanStarted = true;
+        for (var sequence = start; ; sequence++)
+        {
+            if (_inFlight.TryGetValue(sequence, out var message) && message.IsOut && message.Retries == 0 && !message.ResendQueued)
+            {
+                _congestion.OnLost(now, message.LastSentMs);
+                Resend(message, statistics, queue);
+                _nextCheckMs = Math.Min(_nextCheckMs, now + (long)Rtt.BackoffMs(message.Retries));
+            }
+            if (sequence == limit)
+                break;
+        }
+    }
+
+    // A copy that left before the copy an ACK answers went missing: the path delivered what came
+    // after it. Without this a message
+    // the peer refused (its held bound full) would wait out ever-doubling timeouts while every
+    // later one is acknowledged. Entries of messages acknowledged or resent since are skipped.
+    private void ResendLostAgain(long acknowledgedSentMs, long now, OutgoingPackets queue, ConnectionStatistics statistics)
+    {
+        while (_resent.Count > 0 && _resent.Peek().SentMs < acknowledgedSentMs)
+        {
+            var (message, sequence, sentMs) = _resent.Dequeue();
+            if (!_inFlight.TryGetValue(sequence, out var current) || !ReferenceEquals(current, message) || message.LastSentMs != sentMs || message.ResendQueued)
+                continue;
+            _congestion.OnLost(now, sentMs);
+            Resend(message, statistics, queue);
+            _nextCheckMs = Math.Min(_nextCheckMs, now + (long)Rtt.BackoffMs(message.Retries));
+        }
+    }
+
+    // The head of an ordered stream that was resent before may have been refused while it was not
+    // the head (the receiver's held bound full): now that the receiver waits for it, and never
+    // refuses it, it goes at once rather than after its doubled timeout.
+    private void ResendNewHeads(long now, OutgoingPackets queue, ConnectionStatistics statistics)
+    {
+        if (!_anyHeadMoved)
+            return;
+        _anyHeadMoved = false;
+        for (var word = 0; word < _headMoved.Length; word++)
+        {
+            for (var bits = _headMoved[word]; bits != 0; bits &= bits - 1)
+            {
+                var stream = (word * 64) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                if (_streams.TryGetHead(stream, _inFlight, out var sequence)
+                    && _inFlight[sequence] is { IsOut: true, Retries: > 0, ResendQueued: false } head)
+                {
+                    Resend(head, statistics, queue);
+                    _nextCheckMs = Math.Min(_nextCheckMs, now + (long)Rtt.BackoffMs(head.Retries));
+                }
+            }
+            _headMoved[word] = 0;
+        }
+    }
+
+    private void Resend(SentMessage message, ConnectionStatistics statistics, OutgoingPackets queue)
+    {
+        message.ResendQueued = true;
+        message.QueueInto(queue);
+        message.Retries++;
+        _awaitingFlush.Add(message);
+        statistics.Retransmissions++;
     }
 }

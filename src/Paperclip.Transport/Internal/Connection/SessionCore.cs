@@ -45,7 +45,7 @@ internal abstract partial class SessionCore : IReceiveHandler
         _logger = logger;
         Remote = remote;
         RemoteEndPoint = remote.ToIPEndPoint();
-        _sent = new SentMessages(settings, _sequences, new WindowCongestion())
+        _sent = new SentMessages(settings, _sequences, new WindowCongestion(settings.MaxDatagramSize))
         {
             Acknowledged = (sequence, bufferedBytes) =>
             {
@@ -301,11 +301,11 @@ internal abstract partial class SessionCore : IReceiveHandler
 
     void IReceiveHandler.OnAck(ushort ackId, ushort ackBits)
     {
-        var backlog = _sent.BacklogCount;
-        _sent.OnAck(ackId, ackBits, _outgoing);
+        var queued = _outgoing.Count;
+        _sent.OnAck(ackId, ackBits, _lastNowMs, _outgoing, Statistics);
         if (_sent.Rtt.SmoothedMs > 0)
             Statistics.SetRoundTripTime(_sent.Rtt.SmoothedMs);
-        if (_sent.BacklogCount != backlog)
+        if (_outgoing.Count != queued)
             OutputQueued();
     }
 

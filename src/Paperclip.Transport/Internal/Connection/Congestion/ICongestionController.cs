@@ -1,17 +1,20 @@
 namespace Paperclip.Transport.Internal.Connection.Congestion;
 
 /// <summary>
-/// How many packets of RELIABLE messages may be in flight. The sent-message tracker asks before
+/// How many bytes of RELIABLE messages may be in flight. The sent-message tracker asks before
 /// launching a message and reports what happened to those in flight.
 /// </summary>
 internal interface ICongestionController
 {
-    /// <summary>Packets (fragments) allowed in flight now.</summary>
-    double Window { get; }
+    /// <summary>Bytes allowed in flight now.</summary>
+    long Window { get; }
 
-    /// <summary>A message of <paramref name="packets"/> packets was acknowledged.</summary>
-    void OnAcknowledged(int packets);
+    /// <summary>A message of <paramref name="bytes"/> (its weight), last sent at <paramref name="sentMs"/>, was acknowledged.</summary>
+    void OnAcknowledged(int bytes, long sentMs);
 
-    /// <summary>A retransmission timeout fired at <paramref name="now"/> (the path may be congested).</summary>
-    void OnRetransmissionTimeout(long now, double retransmissionTimeoutMs);
+    /// <summary>
+    /// A message last sent at <paramref name="sentMs"/> is deemed lost at <paramref name="now"/>:
+    /// later ones were acknowledged past it, or its retransmission timeout ran out.
+    /// </summary>
+    void OnLost(long now, long sentMs);
 }

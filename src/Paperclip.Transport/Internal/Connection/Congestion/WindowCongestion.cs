@@ -1,34 +1,59 @@
 namespace Paperclip.Transport.Internal.Connection.Congestion;
 
 /// <summary>
-/// AIMD in packets, as TCP Reno counts bytes: an acknowledged message grows the window by its
-/// packets in slow start and by its share of one packet per window after; a retransmission
-/// timeout halves it, at most once per RTO. Counting packets, not messages, keeps 200 KB messages
-/// from flooding a slow path. The cap keeps in-flight ids (at most one per packet) far inside
-/// half the sequence space (protocol §4).
+/// NewReno in bytes, as RFC 9002 §7 has it for QUIC: an acknowledged message grows the window by
+/// its bytes in slow start and by its share of one datagram per window after; a loss halves it
+/// once per round trip — a loss of a message sent before the last cut belongs to the flight that
+/// cut, and messages of that flight grow nothing. Counting bytes, not messages, lets the small
+/// messages that share one datagram share one datagram's weight, and keeps 200 KB messages from
+/// flooding a slow path. The floor keeps a lossy path moving (a game's stream must not stall on
+/// random loss); the cap keeps a window far inside what any peer buffers.
 /// </summary>
 internal sealed class WindowCongestion : ICongestionController
 {
-    public const double InitialWindow = 64;
-    public const double MinWindow = 16;
-    public const double MaxWindow = 16_384;
+    public const int InitialDatagrams = 64;
+    public const int MinDatagrams = 16;
+    public const int MaxDatagrams = 16_384;
 
-    private double _slowStartThreshold = MaxWindow;
-    private long _lastCutMs = long.MinValue / 2; // "long ago", without overflow in now − it
+    private readonly int _datagramSize;
+    private long _slowStartThreshold;
+    private long _recoveryStartMs = long.MinValue;
+    private double _window;
 
-    public double Window { get; private set; } = InitialWindow;
-
-    public bool InSlowStart => Window < _slowStartThreshold;
-
-    public void OnAcknowledged(int packets) =>
-        Window = Math.Min(MaxWindow, Window + (InSlowStart ? packets : packets / Window));
-
-    public void OnRetransmissionTimeout(long now, double retransmissionTimeoutMs)
+    /// <param name="datagramSize">The weight of one full datagram: the unit of the window's growth and bounds.</param>
+    public WindowCongestion(int datagramSize)
     {
-        if (now - _lastCutMs < (long)retransmissionTimeoutMs)
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(datagramSize);
+        _datagramSize = datagramSize;
+        _window = (long)InitialDatagrams * datagramSize;
+        _slowStartThreshold = MaxWindow;
+    }
+
+    public long MinWindow => (long)MinDatagrams * _datagramSize;
+
+    public long MaxWindow => (long)MaxDatagrams * _datagramSize;
+
+    public long Window => (long)_window;
+
+    public bool InSlowStart => _window < _slowStartThreshold;
+
+    /// <summary>True while the messages acknowledged were sent before the last cut.</summary>
+    public bool InRecovery(long sentMs) => sentMs <= _recoveryStartMs;
+
+    public void OnAcknowledged(int bytes, long sentMs)
+    {
+        if (InRecovery(sentMs))
             return;
-        _lastCutMs = now;
-        _slowStartThreshold = Math.Max(MinWindow, Window / 2);
-        Window = _slowStartThreshold;
+        var growth = InSlowStart ? bytes : (double)_datagramSize * bytes / _window;
+        _window = Math.Min(MaxWindow, _window + growth);
+    }
+
+    public void OnLost(long now, long sentMs)
+    {
+        if (InRecovery(sentMs))
+            return;
+        _recoveryStartMs = now;
+        _slowStartThreshold = Math.Max(MinWindow, (long)(_window / 2));
+        _window = _slowStartThreshold;
     }
 }
