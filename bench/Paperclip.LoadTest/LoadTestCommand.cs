@@ -19,11 +19,18 @@ internal static class LoadTestCommand
         clients in another; every server answers a handshake probe first.
         """;
 
+    // Every command that can run paperclip+metrics takes it; read once the command line is parsed.
+    private static readonly Option<double> ScrapeInterval = Number("--scrape-interval",
+        "paperclip+metrics: seconds between scrapes of the metrics endpoint, the first 1 s in (a Prometheus server scrapes every 60 s by default, often configured to 15 s)",
+        "S", 15.0);
+
     /// <summary>The commands; <paramref name="args"/> is recorded in the JSON results.</summary>
     public static RootCommand Create(string[] args)
     {
         var commandLine = "Paperclip.LoadTest " + string.Join(' ', args);
         var root = new RootCommand(About);
+        ScrapeInterval.Recursive = true;
+        root.Options.Add(ScrapeInterval);
         root.Subcommands.Add(Compare(commandLine));
         root.Subcommands.Add(Throughput(commandLine));
         root.Subcommands.Add(Ccu(commandLine));
@@ -36,11 +43,11 @@ internal static class LoadTestCommand
     private static Command Compare(string commandLine)
     {
         var quick = Switch("--quick", "Short windows, fewer handshakes, no density: about 70 s");
-        var metrics = Switch("--metrics", "Adds paperclip+metrics: paperclip while this process exports the Paperclip.Transport meter through OpenTelemetry's Prometheus exporter, scraped once a second");
+        var metrics = Switch("--metrics", "Adds paperclip+metrics: paperclip while this process exports the Paperclip.Transport meter through OpenTelemetry's Prometheus exporter, scraped every --scrape-interval");
         var repeat = Number<int?>("--repeat", "Alternating repetitions; each cell reports the median (default 1 with --quick, else 3)", "N", null);
         var json = Json();
         var command = new Command("compare", "Every scenario for every implementation, one table with ratios (density: not with --quick)") { quick, repeat, metrics, json };
-        command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(json), commandLine, async () =>
+        command.SetAction((result, cancellationToken) => RunAsync(result, result.GetValue(json), commandLine, async () =>
         {
             var isQuick = result.GetValue(quick);
             var repetitions = result.GetValue(repeat) ?? (isQuick ? 1 : 3);
@@ -71,7 +78,7 @@ internal static class LoadTestCommand
         {
             impl, encrypted, clients, size, reliable, loss, seconds, warmup, window, allocations, json,
         };
-        command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(json), commandLine, async () =>
+        command.SetAction((result, cancellationToken) => RunAsync(result, result.GetValue(json), commandLine, async () =>
         {
             var settings = new ThroughputSettings(result.GetValue(clients), result.GetValue(size), result.GetValue(reliable), result.GetValue(seconds), result.GetValue(warmup),
                 result.GetValue(window), result.GetValue(allocations), result.GetValue(loss));
@@ -98,7 +105,7 @@ internal static class LoadTestCommand
         {
             impl, encrypted, clients, rate, size, reliable, seconds, warmup, allocations, json,
         };
-        command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(json), commandLine, async () =>
+        command.SetAction((result, cancellationToken) => RunAsync(result, result.GetValue(json), commandLine, async () =>
         {
             var settings = new CcuSettings(result.GetValue(clients), result.GetValue(rate), result.GetValue(size), result.GetValue(reliable), result.GetValue(seconds), result.GetValue(warmup),
                 result.GetValue(allocations));
@@ -121,7 +128,7 @@ internal static class LoadTestCommand
         {
             impl, encrypted, count, parallelism, maxSeconds, json,
         };
-        command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(json), commandLine, async () =>
+        command.SetAction((result, cancellationToken) => RunAsync(result, result.GetValue(json), commandLine, async () =>
         {
             var settings = new HandshakeSettings(result.GetValue(count), result.GetValue(parallelism), result.GetValue(maxSeconds));
             var results = new List<Result>();
@@ -149,7 +156,7 @@ internal static class LoadTestCommand
         {
             servers, impl, encrypted, perServer, rate, size, reliable, seconds, warmup, parallelism, compareSingle, json,
         };
-        command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(json), commandLine, async () =>
+        command.SetAction((result, cancellationToken) => RunAsync(result, result.GetValue(json), commandLine, async () =>
         {
             var settings = new DensitySettings(result.GetValue(servers), result.GetValue(perServer), result.GetValue(rate), result.GetValue(size), result.GetValue(reliable),
                 result.GetValue(seconds), result.GetValue(warmup), result.GetValue(parallelism), result.GetValue(compareSingle));
@@ -236,8 +243,9 @@ internal static class LoadTestCommand
     }
 
     // Runs a scenario: its figures, the combined table when there are several, the JSON file.
-    private static async Task<int> RunAsync(string? json, string commandLine, Func<Task<List<Result>>> run, bool printTable, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult parsed, string? json, string commandLine, Func<Task<List<Result>>> run, bool printTable, CancellationToken cancellationToken)
     {
+        MetricsExport.ScrapeInterval = TimeSpan.FromSeconds(parsed.GetValue(ScrapeInterval));
         try
         {
             var results = await run().ConfigureAwait(false);

@@ -7,9 +7,10 @@ namespace Paperclip.LoadTest;
 
 /// <summary>
 /// The Paperclip.Transport meter exported as the server does it (OpenTelemetry, Prometheus text
-/// format) while a paperclip+metrics run measures: a scrape endpoint on loopback, scraped once a
-/// second — more often than a Prometheus server would — so every observable instrument is read
-/// over the measurement window and the RTT histogram is live.
+/// format) while a paperclip+metrics run measures: a scrape endpoint on loopback, scraped 1 s in
+/// and then every <see cref="ScrapeInterval"/>, so every observable instrument is read and the RTT
+/// histogram is live. Each scrape opens a new connection, as a cost-conscious worst case (a
+/// Prometheus server keeps its connection open).
 /// </summary>
 internal sealed class MetricsExport : IAsyncDisposable
 {
@@ -29,6 +30,9 @@ internal sealed class MetricsExport : IAsyncDisposable
             .Build();
         _scraper = ScrapeAsync(new IPEndPoint(IPAddress.Loopback, port));
     }
+
+    /// <summary>Time between scrapes after the first (the command line's <c>--scrape-interval</c>).</summary>
+    public static TimeSpan ScrapeInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Scrapes that read the transport's instruments.</summary>
     public int Scrapes { get; private set; }
@@ -67,11 +71,13 @@ internal sealed class MetricsExport : IAsyncDisposable
     {
         var request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"u8.ToArray();
         var buffer = new byte[1 << 20];
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            var wait = TimeSpan.FromSeconds(1);
+            while (true)
             {
+                await Task.Delay(wait, _stop.Token).ConfigureAwait(false);
+                wait = ScrapeInterval;
                 using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 await socket.ConnectAsync(endPoint, _stop.Token).ConfigureAwait(false);
                 await socket.SendAsync(request, SocketFlags.None, _stop.Token).ConfigureAwait(false);
