@@ -17,6 +17,7 @@ public sealed class DatabaseCertificateValidator(IServiceScopeFactory scopes, Ti
     private static readonly TimeSpan CacheDuration = TimeSpan.FromMinutes(1);
     private const int MaxCacheEntries = 100_000;
     private readonly ConcurrentDictionary<long, CachedAccount> _cache = new();
+    private readonly CertificateValidationCache _verified = new();
 
     /// <inheritdoc />
     public async ValueTask<ClientIdentity?> ValidateAsync(ReadOnlyMemory<byte> certificate, CancellationToken cancellationToken)
@@ -31,7 +32,7 @@ public sealed class DatabaseCertificateValidator(IServiceScopeFactory scopes, Ti
                 _cache.Clear();
             _cache[claimed.AccountId] = account;
         }
-        return account.PublicKey is not null && AccountCertificate.Validate(certificate.Span, account.PublicKey, now)
+        return account.PublicKey is not null && _verified.Validate(certificate.Span, account.PublicKey, now)
             ? new ClientIdentity(claimed.AccountId, account.Username!)
             : null;
     }

@@ -53,12 +53,26 @@ public static class AccountCertificate
     /// </summary>
     /// <returns>False, never an exception, for anything else.</returns>
     public static bool Validate(ReadOnlySpan<byte> certificateDer, ReadOnlySpan<byte> registeredPublicKey, DateTimeOffset now) =>
-        CertificateParts.TryParse(certificateDer, out var parts)
-        && TryReadIdentity(parts, out _)
-        && parts.SubjectPublicKeyInfo.Span.SequenceEqual(registeredPublicKey)
-        && parts.NotAfter - parts.NotBefore <= MaxValidity
-        && parts.IsValidAt(now)
-        && parts.IsSignedBy(registeredPublicKey);
+        Validate(certificateDer, registeredPublicKey, now, out _, out _);
+
+    /// <summary>
+    /// <see cref="Validate(ReadOnlySpan{byte}, ReadOnlySpan{byte}, DateTimeOffset)"/>, also giving
+    /// the validity of a valid certificate (so a cache can keep the answer no longer than that).
+    /// </summary>
+    public static bool Validate(ReadOnlySpan<byte> certificateDer, ReadOnlySpan<byte> registeredPublicKey, DateTimeOffset now,
+        out DateTimeOffset notBefore, out DateTimeOffset notAfter)
+    {
+        notBefore = notAfter = default;
+        if (!(CertificateParts.TryParse(certificateDer, out var parts)
+            && TryReadIdentity(parts, out _)
+            && parts.SubjectPublicKeyInfo.Span.SequenceEqual(registeredPublicKey)
+            && parts.NotAfter - parts.NotBefore <= MaxValidity
+            && parts.IsValidAt(now)
+            && parts.IsSignedBy(registeredPublicKey)))
+            return false;
+        (notBefore, notAfter) = (parts.NotBefore, parts.NotAfter);
+        return true;
+    }
 
     private static bool TryReadIdentity(CertificateParts parts, [NotNullWhen(true)] out AccountIdentity? identity)
     {

@@ -54,6 +54,32 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "recvfrom", SetLastError = true)]
     public static partial nint RecvFrom(int fd, byte* buffer, nuint length, int flags, byte* address, int* addressLength);
 
+    /// <summary>struct iovec (LP64).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    /// <summary>struct mmsghdr (LP64): a struct msghdr (56 bytes) and the received length, 64 bytes.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 64)]
+    public struct MMsgHdr
+    {
+        [FieldOffset(0)] public byte* Name;
+        [FieldOffset(8)] public int NameLength;
+        [FieldOffset(16)] public IoVec* Iov;
+        [FieldOffset(24)] public nuint IovLength;
+        [FieldOffset(32)] public void* Control;
+        [FieldOffset(40)] public nuint ControlLength;
+        [FieldOffset(48)] public int Flags;
+        [FieldOffset(56)] public uint Length;
+    }
+
+    /// <summary>Receives up to <paramref name="count"/> datagrams in one call; the number received, or -1.</summary>
+    [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
+    public static partial int RecvMMsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);
+
     [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
     public static partial int GetRLimit(int resource, RLimit* limit);
 }
