@@ -167,10 +167,11 @@ internal sealed class PaperclipImpl(Pki pki, bool encrypted) : ILoadImpl
         // 0). Under the required policy ENCRYPTED is implied; under the optional one it is left off.
         public void Send(ReadOnlySpan<byte> payload, bool reliable)
         {
-            if (reliable)
-                client.Send(payload, Delivery.ReliableOrdered, 0);
-            else
-                client.Send(payload, Delivery.Unreliable);
+            // A full send buffer (the loop not keeping up with this thread) blocks, as a blocking
+            // socket's send would, rather than throwing; the wait allocates, a message does not.
+            var delivery = reliable ? Delivery.ReliableOrdered : Delivery.Unreliable;
+            while (!client.TrySend(payload, delivery, 0))
+                client.WhenWritableAsync().Wait(50);
         }
 
         public bool HasBackpressure => true;
