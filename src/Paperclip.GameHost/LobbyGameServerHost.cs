@@ -83,6 +83,10 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         {
             if (running.Players.TryGetValue(connection, out var player))
                 running.Session.MessageReceived(player, data);
+            else if (running.Joining.TryGetValue(connection, out var joining))
+                joining.Received(running, connection, data);
+            else if (running.Players.TryGetValue(connection, out player))
+                running.Session.MessageReceived(player, data); // seated between the two looks
         };
         try
         {
@@ -143,7 +147,10 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         !_stopping && _lobbies.TryGetValue(lobbyId, out var running) && !running.RemovedAccounts.ContainsKey(accountId)
         && _membership.MayJoin(lobbyId, accountId);
 
-    private void OnJoined(long lobbyId, RunningLobby running, PaperclipConnection connection) =>
+    private void OnJoined(long lobbyId, RunningLobby running, PaperclipConnection connection)
+    {
+        // Messages that arrive while the join is being reported wait for it, in order.
+        var joining = running.Joining[connection] = new PendingJoin();
         running.Report(async () =>
         {
             bool admitted;
@@ -159,6 +166,7 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
             }
             if (!admitted)
             {
+                running.Joining.TryRemove(connection, out _);
                 connection.SendError(ErrorCode.Of(ConnectionError.NoSpace), "This lobby is full.");
                 connection.Disconnect();
                 return;
@@ -166,13 +174,13 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
             if (!connection.IsConnected)
             {
                 // Left while the join was being reported: the leave below found no player.
+                running.Joining.TryRemove(connection, out _);
                 await _membership.MemberLeftAsync(lobbyId, connection.AccountId).ConfigureAwait(false);
                 return;
             }
-            var player = new GamePlayer(connection) { JoinedAt = _time.GetUtcNow() };
-            running.Players[connection] = player;
-            running.Session.PlayerJoined(player);
+            joining.Seat(running, new GamePlayer(connection) { JoinedAt = _time.GetUtcNow() });
         });
+    }
 
     private void OnLeft(long lobbyId, RunningLobby running, PaperclipConnection connection) =>
         running.Report(async () =>
@@ -204,6 +212,43 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     [LoggerMessage(Level = LogLevel.Warning, Message = "A member report of lobby {LobbyId} failed")]
     private static partial void LogReportFailed(ILogger logger, Exception exception, long lobbyId);
 
+    // A player whose join is being reported: its messages are kept until it is seated, then handed
+    // to the game in order, under the same lock, so none is lost or overtaken.
+    private sealed class PendingJoin
+    {
+        private readonly Lock _lock = new();
+        private readonly List<byte[]> _messages = [];
+        private GamePlayer? _seated;
+
+        public void Received(RunningLobby running, PaperclipConnection connection, ReadOnlySpan<byte> data)
+        {
+            lock (_lock)
+            {
+                if (_seated is null)
+                {
+                    _messages.Add(data.ToArray());
+                    return;
+                }
+            }
+            if (running.Players.TryGetValue(connection, out var player))
+                running.Session.MessageReceived(player, data);
+        }
+
+        public void Seat(RunningLobby running, GamePlayer player)
+        {
+            lock (_lock)
+            {
+                running.Players[player.Connection] = player;
+                running.Session.PlayerJoined(player);
+                foreach (var message in _messages)
+                    running.Session.MessageReceived(player, message);
+                _messages.Clear();
+                _seated = player;
+            }
+            running.Joining.TryRemove(player.Connection, out _);
+        }
+    }
+
     private sealed class RunningLobby(PaperclipServer server, IGameSession session, AsymmetricAlgorithm privateKey) : IAsyncDisposable
     {
         public PaperclipServer Server { get; } = server;
@@ -211,6 +256,9 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         public IGameSession Session { get; } = session;
 
         public ConcurrentDictionary<PaperclipConnection, GamePlayer> Players { get; } = new();
+
+        /// <summary>Connections whose join is being reported to the membership.</summary>
+        public ConcurrentDictionary<PaperclipConnection, PendingJoin> Joining { get; } = new();
 
         /// <summary>Accounts an operator removed: refused if they come back.</summary>
         public ConcurrentDictionary<long, bool> RemovedAccounts { get; } = new();
