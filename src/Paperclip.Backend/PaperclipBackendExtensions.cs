@@ -51,8 +51,11 @@ public static class PaperclipBackendExtensions
         services.AddSingleton<CredentialCache>();
         services.AddSingleton(sp => new PasswordHasher(sp.GetRequiredService<IOptions<PaperclipOptions>>().Value.Auth.PasswordIterations));
         services.AddScoped<AccountService>();
+        services.TryAddSingleton<IAccountKeyDirectory, DatabaseAccountKeyDirectory>();
 
         services.TryAddSingleton<ILobbyServerHost, NullLobbyServerHost>();
+        services.TryAddSingleton<InMemoryLobbyTable>();
+        services.TryAddSingleton<ILobbyMembership>(sp => sp.GetRequiredService<InMemoryLobbyTable>());
         services.TryAddSingleton<ILobbyRegistry, InMemoryLobbyRegistry>();
 
         services.AddHostedService<DatabaseInitializer>();
@@ -71,7 +74,13 @@ public static class PaperclipBackendExtensions
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, PaperclipJsonContext.Default);
         });
         services.AddProblemDetails();
-        services.AddExceptionHandler(o => o.StatusCodeSelector = ex => ex is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
+        // A registry that cannot answer (Redis down or emptied) is 503, never a guess.
+        services.AddExceptionHandler(o => o.StatusCodeSelector = ex => ex switch
+        {
+            Microsoft.AspNetCore.Http.BadHttpRequestException bad => bad.StatusCode,
+            LobbyRegistryUnavailableException => StatusCodes.Status503ServiceUnavailable,
+            _ => StatusCodes.Status500InternalServerError,
+        });
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<PaperclipOptions>>((kestrel, paperclip) => kestrel.Limits.MaxRequestBodySize = paperclip.Value.MaxRequestBodyBytes);
         services.AddPaperclipOpenApi();

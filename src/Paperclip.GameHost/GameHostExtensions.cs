@@ -21,7 +21,7 @@ public static class GameHostExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IGame, RockPaperScissorsGame>());
-        services.TryAddSingleton<DatabaseCertificateValidator>();
+        services.TryAddSingleton<AccountCertificateValidator>();
         services.TryAddSingleton<LobbyGameServerHost>();
         services.Replace(ServiceDescriptor.Singleton<ILobbyServerHost>(sp => sp.GetRequiredService<LobbyGameServerHost>()));
         services.AddHostedService(sp => sp.GetRequiredService<LobbyGameServerHost>());

@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,7 +18,8 @@ namespace Paperclip.GameHost;
 /// <summary>
 /// Runs every lobby as a Paperclip server on its own UDP port, in the backend's process: the
 /// server certificate is signed by the backend's server key, players are checked against the
-/// database, members are the accounts whose handshake completed, and the lobby's game (found by
+/// <see cref="IAccountKeyDirectory"/>, members are the accounts whose handshake completed (reported
+/// to the <see cref="ILobbyMembership"/>, which may refuse them), and the lobby's game (found by
 /// game id among the registered <see cref="IGame"/>s) gets their joins, leaves and messages.
 /// Stopping the host (backend shutdown) tells every player SERVER_DISCONNECT.
 /// </summary>
@@ -28,24 +28,23 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     private static readonly TimeSpan CertificateValidity = TimeSpan.FromDays(30);
     private readonly ConcurrentDictionary<long, RunningLobby> _lobbies = new();
     private readonly Dictionary<long, IGame> _games;
-    private readonly IServiceProvider _services;
+    private readonly ILobbyMembership _membership;
     private readonly ServerKeyService _serverKey;
-    private readonly DatabaseCertificateValidator _validator;
+    private readonly AccountCertificateValidator _validator;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly IPAddress _bindAddress;
-    private ILobbyRegistry? _registry;
     private volatile bool _started;
     private volatile bool _stopping;
 
     /// <summary>Creates the host; lobbies start as the registry creates them.</summary>
-    public LobbyGameServerHost(IEnumerable<IGame> games, IServiceProvider services, ServerKeyService serverKey,
-        DatabaseCertificateValidator validator, TimeProvider time, IOptions<BackendOptions> options, ILoggerFactory loggers, IMeterFactory meters)
+    public LobbyGameServerHost(IEnumerable<IGame> games, ILobbyMembership membership, ServerKeyService serverKey,
+        AccountCertificateValidator validator, TimeProvider time, IOptions<BackendOptions> options, ILoggerFactory loggers, IMeterFactory meters)
     {
         ArgumentNullException.ThrowIfNull(options);
         _games = games.ToDictionary(g => g.Id);
-        _services = services;
+        _membership = membership;
         _serverKey = serverKey;
         _validator = validator;
         _time = time;
@@ -56,10 +55,6 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         CreateInstruments(meters);
     }
 
-    // The registry depends on this host, and this host reports members to the registry: resolved
-    // at the first lobby start, which the registry itself makes.
-    private ILobbyRegistry Registry => _registry ??= _services.GetRequiredService<ILobbyRegistry>();
-
     /// <inheritdoc />
     public ValueTask StartAsync(LobbySnapshot lobby, CancellationToken cancellationToken)
     {
@@ -67,7 +62,6 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         if (!_games.TryGetValue(lobby.Game.Id, out var game))
             throw new InvalidOperationException($"No game server is installed for game {lobby.Game.Id} ({lobby.Game.Name}).");
 
-        _ = Registry;
         var lobbyId = lobby.LobbyId;
         var privateKey = _serverKey.ExportPrivateKey();
         var server = new PaperclipServer(new PaperclipServerOptions
@@ -89,6 +83,10 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         {
             if (running.Players.TryGetValue(connection, out var player))
                 running.Session.MessageReceived(player, data);
+            else if (running.Joining.TryGetValue(connection, out var joining))
+                joining.Received(running, connection, data);
+            else if (running.Players.TryGetValue(connection, out player))
+                running.Session.MessageReceived(player, data); // seated between the two looks
         };
         try
         {
@@ -110,6 +108,12 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         LogLobbyStarted(_logger, lobbyId, game.Name, server.LocalEndPoint);
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>The lobbies whose game server runs here.</summary>
+    public IReadOnlyCollection<long> RunningLobbies => [.. _lobbies.Keys];
+
+    /// <summary>True when the lobby's game server runs here.</summary>
+    public bool IsRunningLobby(long lobbyId) => _lobbies.ContainsKey(lobbyId);
 
     /// <inheritdoc />
     public async ValueTask StopAsync(long lobbyId, CancellationToken cancellationToken)
@@ -137,41 +141,113 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
             await StopAsync(lobbyId, CancellationToken.None).ConfigureAwait(false);
     }
 
+    // The admission hook is synchronous: what this process can tell is checked before the
+    // handshake; the place itself is the membership's answer once the handshake completed.
     private bool CanJoin(long lobbyId, long accountId) =>
-        !(_lobbies.TryGetValue(lobbyId, out var running) && running.RemovedAccounts.ContainsKey(accountId))
-        && Registry.GetLobby(lobbyId) is { } lobby
-        && (lobby.Reservations.Contains(accountId) || lobby.Members.Contains(accountId) || lobby.HasSpace);
+        !_stopping && _lobbies.TryGetValue(lobbyId, out var running) && !running.RemovedAccounts.ContainsKey(accountId)
+        && _membership.MayJoin(lobbyId, accountId);
 
     private void OnJoined(long lobbyId, RunningLobby running, PaperclipConnection connection)
     {
-        // Admission checked before the handshake; a place taken meanwhile by a reservation loses here.
-        if (!Registry.MemberJoined(lobbyId, connection.AccountId))
+        // Messages that arrive while the join is being reported wait for it, in order.
+        var joining = running.Joining[connection] = new PendingJoin();
+        running.Report(async () =>
         {
-            connection.SendError(ErrorCode.Of(ConnectionError.NoSpace), "This lobby is full.");
-            connection.Disconnect();
-            return;
-        }
-        var player = new GamePlayer(connection) { JoinedAt = _time.GetUtcNow() };
-        running.Players[connection] = player;
-        running.Session.PlayerJoined(player);
+            bool admitted;
+            try
+            {
+                admitted = await _membership.MemberJoinedAsync(lobbyId, connection.AccountId).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The registry cannot say whether there is a place: the player is refused, not guessed in.
+                LogReportFailed(_logger, e, lobbyId);
+                admitted = false;
+            }
+            if (!admitted)
+            {
+                running.Joining.TryRemove(connection, out _);
+                connection.SendError(ErrorCode.Of(ConnectionError.NoSpace), "This lobby is full.");
+                connection.Disconnect();
+                return;
+            }
+            if (!connection.IsConnected)
+            {
+                // Left while the join was being reported: the leave below found no player.
+                running.Joining.TryRemove(connection, out _);
+                await _membership.MemberLeftAsync(lobbyId, connection.AccountId).ConfigureAwait(false);
+                return;
+            }
+            joining.Seat(running, new GamePlayer(connection) { JoinedAt = _time.GetUtcNow() });
+        });
     }
 
-    private void OnLeft(long lobbyId, RunningLobby running, PaperclipConnection connection)
-    {
-        if (!running.Players.TryRemove(connection, out var player))
-            return;
-        // A player whose session was replaced by a newer one from the same account stays a member;
-        // at shutdown the registry goes with the process.
-        if (!_stopping && !running.Players.Keys.Any(c => c.AccountId == connection.AccountId))
-            Registry.MemberLeft(lobbyId, connection.AccountId);
-        running.Session.PlayerLeft(player);
-    }
+    private void OnLeft(long lobbyId, RunningLobby running, PaperclipConnection connection) =>
+        running.Report(async () =>
+        {
+            if (!running.Players.TryRemove(connection, out var player))
+                return;
+            running.Session.PlayerLeft(player);
+            // A player whose session was replaced by a newer one from the same account stays a member;
+            // at shutdown the lobbies go with the process.
+            if (_stopping || running.Players.Keys.Any(c => c.AccountId == connection.AccountId))
+                return;
+            try
+            {
+                await _membership.MemberLeftAsync(lobbyId, connection.AccountId).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A host that cannot report is fenced or expired by the registry, which then drops its members.
+                LogReportFailed(_logger, e, lobbyId);
+            }
+        });
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lobby {LobbyId} ({Game}) listening on {EndPoint}")]
     private static partial void LogLobbyStarted(ILogger logger, long lobbyId, string game, IPEndPoint endPoint);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lobby {LobbyId} stopped")]
     private static partial void LogLobbyStopped(ILogger logger, long lobbyId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A member report of lobby {LobbyId} failed")]
+    private static partial void LogReportFailed(ILogger logger, Exception exception, long lobbyId);
+
+    // A player whose join is being reported: its messages are kept until it is seated, then handed
+    // to the game in order, under the same lock, so none is lost or overtaken.
+    private sealed class PendingJoin
+    {
+        private readonly Lock _lock = new();
+        private readonly List<byte[]> _messages = [];
+        private GamePlayer? _seated;
+
+        public void Received(RunningLobby running, PaperclipConnection connection, ReadOnlySpan<byte> data)
+        {
+            lock (_lock)
+            {
+                if (_seated is null)
+                {
+                    _messages.Add(data.ToArray());
+                    return;
+                }
+            }
+            if (running.Players.TryGetValue(connection, out var player))
+                running.Session.MessageReceived(player, data);
+        }
+
+        public void Seat(RunningLobby running, GamePlayer player)
+        {
+            lock (_lock)
+            {
+                running.Players[player.Connection] = player;
+                running.Session.PlayerJoined(player);
+                foreach (var message in _messages)
+                    running.Session.MessageReceived(player, message);
+                _messages.Clear();
+                _seated = player;
+            }
+            running.Joining.TryRemove(player.Connection, out _);
+        }
+    }
 
     private sealed class RunningLobby(PaperclipServer server, IGameSession session, AsymmetricAlgorithm privateKey) : IAsyncDisposable
     {
@@ -181,11 +257,28 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
 
         public ConcurrentDictionary<PaperclipConnection, GamePlayer> Players { get; } = new();
 
+        /// <summary>Connections whose join is being reported to the membership.</summary>
+        public ConcurrentDictionary<PaperclipConnection, PendingJoin> Joining { get; } = new();
+
         /// <summary>Accounts an operator removed: refused if they come back.</summary>
         public ConcurrentDictionary<long, bool> RemovedAccounts { get; } = new();
 
+        private readonly Lock _reportsLock = new();
+        private Task _reports = Task.CompletedTask;
+
+        /// <summary>Runs <paramref name="report"/> after the lobby's earlier reports: a join is reported before its leave.</summary>
+        public void Report(Func<Task> report)
+        {
+            lock (_reportsLock)
+                _reports = _reports.ContinueWith(_ => report(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+        }
+
         public async ValueTask DisposeAsync()
         {
+            Task reports;
+            lock (_reportsLock)
+                reports = _reports;
+            await reports.ConfigureAwait(false);
             await Server.DisposeAsync().ConfigureAwait(false);
             Session.Dispose();
             privateKey.Dispose();

@@ -46,6 +46,9 @@ public sealed class PaperclipFactory : WebApplicationFactory<Program>
 
     public FakeTimeProvider Time { get; } = new(Epoch);
 
+    /// <summary>More service changes, applied after the factory's own (set before the server starts).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; set; }
+
     /// <summary>Creates a factory on a new database; <paramref name="configure"/> may change any setting.</summary>
     public static async Task<PaperclipFactory> CreateAsync(Db db, Action<Dictionary<string, string?>>? configure = null, string environment = "Testing")
     {
@@ -98,6 +101,7 @@ public sealed class PaperclipFactory : WebApplicationFactory<Program>
             // These tests cover the REST contract and the registry; game servers have their own tests.
             services.Replace(ServiceDescriptor.Singleton<ILobbyServerHost, NullLobbyServerHost>());
             services.AddTransient<IStartupFilter, RemoteAddressStartupFilter>();
+            ConfigureServices?.Invoke(services);
         });
     }
 
