@@ -35,6 +35,7 @@ public static class PaperclipBackendExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PaperclipOptions>, PaperclipOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IHostCertificateIssuer, ServerKeyHostCertificateIssuer>();
 
         // Both pools are registered; the configured provider picks one when a context is asked for.
         services.AddDbContextPool<SqlitePaperclipDbContext>((sp, db) => db.UseSqlite(ConnectionString(sp, DatabaseProvider.Sqlite)));
@@ -99,6 +100,8 @@ public static class PaperclipBackendExtensions
         api.MapHealthEndpoints();
         app.MapPaperclipOperations();
         var options = app.Services.GetRequiredService<IOptions<PaperclipOptions>>().Value;
+        if (options.Mode == ServerMode.Api)
+            api.MapHostCertificateEndpoints();
         app.MapPaperclipOpenApi(options.ApiReference ?? app.Environment.IsDevelopment());
         return app;
     }

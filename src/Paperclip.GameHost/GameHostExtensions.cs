@@ -22,6 +22,7 @@ public static class GameHostExtensions
         var services = builder.Services;
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IGame, RockPaperScissorsGame>());
         services.TryAddSingleton<DatabaseCertificateValidator>();
+        services.TryAddSingleton<HostCertificate>();
         services.TryAddSingleton<LobbyGameServerHost>();
         services.Replace(ServiceDescriptor.Singleton<ILobbyServerHost>(sp => sp.GetRequiredService<LobbyGameServerHost>()));
         services.AddHostedService(sp => sp.GetRequiredService<LobbyGameServerHost>());

@@ -9,7 +9,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using BackendOptions = Paperclip.Backend.PaperclipOptions;
 using Paperclip.Backend.Lobbies;
-using Paperclip.Backend.Security;
 using Paperclip.Games;
 using Paperclip.Protocol;
 using Paperclip.Transport;
@@ -18,18 +17,18 @@ namespace Paperclip.GameHost;
 
 /// <summary>
 /// Runs every lobby as a Paperclip server on its own UDP port, in the backend's process: the
-/// server certificate is signed by the backend's server key, players are checked against the
+/// lobbies present this host's own certificate (<see cref="HostCertificate"/>, signed by the
+/// backend's server key, whose private key this host never sees), players are checked against the
 /// database, members are the accounts whose handshake completed, and the lobby's game (found by
 /// game id among the registered <see cref="IGame"/>s) gets their joins, leaves and messages.
 /// Stopping the host (backend shutdown) tells every player SERVER_DISCONNECT.
 /// </summary>
 public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedService, IAsyncDisposable
 {
-    private static readonly TimeSpan CertificateValidity = TimeSpan.FromDays(30);
     private readonly ConcurrentDictionary<long, RunningLobby> _lobbies = new();
     private readonly Dictionary<long, IGame> _games;
     private readonly IServiceProvider _services;
-    private readonly ServerKeyService _serverKey;
+    private readonly HostCertificate _certificate;
     private readonly DatabaseCertificateValidator _validator;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
@@ -40,13 +39,13 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     private volatile bool _stopping;
 
     /// <summary>Creates the host; lobbies start as the registry creates them.</summary>
-    public LobbyGameServerHost(IEnumerable<IGame> games, IServiceProvider services, ServerKeyService serverKey,
+    public LobbyGameServerHost(IEnumerable<IGame> games, IServiceProvider services, HostCertificate certificate,
         DatabaseCertificateValidator validator, TimeProvider time, IOptions<BackendOptions> options, ILoggerFactory loggers, IMeterFactory meters)
     {
         ArgumentNullException.ThrowIfNull(options);
         _games = games.ToDictionary(g => g.Id);
         _services = services;
-        _serverKey = serverKey;
+        _certificate = certificate;
         _validator = validator;
         _time = time;
         _loggers = loggers;
@@ -69,11 +68,11 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
 
         _ = Registry;
         var lobbyId = lobby.LobbyId;
-        var privateKey = _serverKey.ExportPrivateKey();
+        var privateKey = _certificate.CreatePrivateKeyCopy();
         var server = new PaperclipServer(new PaperclipServerOptions
         {
             ListenEndPoint = new IPEndPoint(_bindAddress, lobby.Address.Port),
-            Certificate = _serverKey.CreateCertificate(_time.GetUtcNow().AddMinutes(-5), CertificateValidity),
+            Certificate = _certificate.Certificate,
             PrivateKey = privateKey,
             CertificateValidator = _validator,
             MaxClients = lobby.Size,
@@ -121,10 +120,10 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         }
     }
 
-    Task IHostedService.StartAsync(CancellationToken cancellationToken)
+    async Task IHostedService.StartAsync(CancellationToken cancellationToken)
     {
+        await _certificate.RenewAsync(cancellationToken).ConfigureAwait(false);
         _started = true;
-        return Task.CompletedTask;
     }
 
     async Task IHostedService.StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
