@@ -72,7 +72,7 @@ public static class PaperclipBackendExtensions
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, PaperclipJsonContext.Default);
         });
         services.AddProblemDetails();
-        services.AddExceptionHandler(o => o.StatusCodeSelector = ex => ex is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
+        services.AddExceptionHandler(o => o.StatusCodeSelector = StatusCodeOf);
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<PaperclipOptions>>((kestrel, paperclip) => kestrel.Limits.MaxRequestBodySize = paperclip.Value.MaxRequestBodyBytes);
         services.AddPaperclipOpenApi();
@@ -118,6 +118,20 @@ public static class PaperclipBackendExtensions
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(PaperclipOptions), [e.Message]);
         }
+    }
+
+    // A database that does not answer (stopped, restarting, unreachable) is 503, so clients retry;
+    // only a fault of ours is 500.
+    private static int StatusCodeOf(Exception exception)
+    {
+        if (exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad)
+            return bad.StatusCode;
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException { IsTransient: true } or System.Net.Sockets.SocketException or System.TimeoutException)
+                return StatusCodes.Status503ServiceUnavailable;
+        }
+        return StatusCodes.Status500InternalServerError;
     }
 
     private static string ConnectionString(IServiceProvider services, DatabaseProvider provider)
