@@ -6,6 +6,8 @@
 #   PAPERCLIP_CLUSTER_DIR   state directory (default /tmp/paperclip-cluster-$UID)
 #   PAPERCLIP_CLUSTER_UDP   first UDP port of the game hosts' ranges (default 27000: host 1 gets
 #                           27000-27099, host 2 27100-27199; outside the ephemeral 32768-60999)
+#   PAPERCLIP_CLUSTER_APP   a directory with a built Paperclip.Server.dll to run instead of
+#                           publishing one (the tests pass their own build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")" && pwd)
 state=${PAPERCLIP_CLUSTER_DIR:-/tmp/paperclip-cluster-$(id -u)}
@@ -30,10 +32,12 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Runs a command detached (own session), output to $state/logs/NAME.log, pid to $state/pids/NAME.
+# Runs a command detached (own session) in $state/NAME (so no .env of the caller's directory
+# applies), output to $state/logs/NAME.log, pid to $state/pids/NAME.
 spawn() {
   local name=$1; shift
-  setsid "$@" >"$state/logs/$name.log" 2>&1 < /dev/null &
+  mkdir -p "$state/$name"
+  (cd "$state/$name" && exec setsid "$@" >"$state/logs/$name.log" 2>&1 < /dev/null) &
   echo $! >"$state/pids/$name"
 }
 
@@ -59,9 +63,14 @@ start() {
   mkdir -p "$state/logs" "$state/pids" "$state/redis"
   chmod 700 "$state"
 
-  echo "building Paperclip.Server into $state/app ..." >&2
-  dotnet publish "$root/src/Paperclip.Server" -c Release -o "$state/app" --nologo -v quiet >"$state/logs/build.log" 2>&1 \
-    || { tail -n 30 "$state/logs/build.log" >&2; die "the build failed"; }
+  local app=${PAPERCLIP_CLUSTER_APP:-}
+  if [[ -z $app ]]; then
+    app=$state/app
+    echo "building Paperclip.Server into $app ..." >&2
+    dotnet publish "$root/src/Paperclip.Server" -c Release -o "$app" --nologo -v quiet >"$state/logs/build.log" 2>&1 \
+      || { tail -n 30 "$state/logs/build.log" >&2; die "the build failed"; }
+  fi
+  [[ -f $app/Paperclip.Server.dll ]] || die "no Paperclip.Server.dll in $app"
 
   # Secrets shared by every node, generated for this cluster only.
   local signing_key server_key host_secret
@@ -101,10 +110,9 @@ start() {
   local api_ports=() i port
   for i in 1 2; do
     port=$(free_port); api_ports+=("$port")
-    mkdir -p "$state/api$i"
     spawn "api$i" "${common[@]}" Paperclip__Mode=Api "Paperclip__ServerKey=$server_key" \
       "Paperclip__DataDirectory=$state/api$i" "ASPNETCORE_URLS=http://127.0.0.1:$port" \
-      dotnet "$state/app/Paperclip.Server.dll"
+      dotnet "$app/Paperclip.Server.dll"
   done
   # The first API node migrates the database; the others wait for it.
   wait_http api1 "http://127.0.0.1:${api_ports[0]}/health"
@@ -114,12 +122,11 @@ start() {
   for i in 1 2; do
     port=$(free_port); host_ports+=("$port")
     local first=$((udp + (i - 1) * 100))
-    mkdir -p "$state/host$i"
     spawn "host$i" "${common[@]}" Paperclip__Mode=GameHost \
       "Paperclip__Cluster__ApiUrl=http://127.0.0.1:${api_ports[$((i - 1))]}" \
       "Paperclip__Lobbies__PortRange=$first-$((first + 99))" Paperclip__Lobbies__PublicHost=127.0.0.1 \
       "Paperclip__DataDirectory=$state/host$i" "ASPNETCORE_URLS=http://127.0.0.1:$port" \
-      dotnet "$state/app/Paperclip.Server.dll"
+      dotnet "$app/Paperclip.Server.dll"
   done
   wait_http host1 "http://127.0.0.1:${host_ports[0]}/health"
   wait_http host2 "http://127.0.0.1:${host_ports[1]}/health"
