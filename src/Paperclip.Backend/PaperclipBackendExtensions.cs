@@ -52,8 +52,11 @@ public static class PaperclipBackendExtensions
         services.AddSingleton<CredentialCache>();
         services.AddSingleton(sp => new PasswordHasher(sp.GetRequiredService<IOptions<PaperclipOptions>>().Value.Auth.PasswordIterations));
         services.AddScoped<AccountService>();
+        services.TryAddSingleton<IAccountKeyDirectory, DatabaseAccountKeyDirectory>();
 
         services.TryAddSingleton<ILobbyServerHost, NullLobbyServerHost>();
+        services.TryAddSingleton<InMemoryLobbyTable>();
+        services.TryAddSingleton<ILobbyMembership>(sp => sp.GetRequiredService<InMemoryLobbyTable>());
         services.TryAddSingleton<ILobbyRegistry, InMemoryLobbyRegistry>();
 
         services.AddHostedService<DatabaseInitializer>();
@@ -120,12 +123,14 @@ public static class PaperclipBackendExtensions
         }
     }
 
-    // A database that does not answer (stopped, restarting, unreachable) is 503, so clients retry;
-    // only a fault of ours is 500.
+    // A registry that cannot answer (Redis down or emptied) or a database that does not (stopped,
+    // restarting, unreachable) is 503, never a guess, so clients retry; only a fault of ours is 500.
     private static int StatusCodeOf(Exception exception)
     {
         if (exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad)
             return bad.StatusCode;
+        if (exception is LobbyRegistryUnavailableException)
+            return StatusCodes.Status503ServiceUnavailable;
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is System.Data.Common.DbException { IsTransient: true } or System.Net.Sockets.SocketException or System.TimeoutException)

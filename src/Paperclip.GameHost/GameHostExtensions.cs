@@ -23,7 +23,7 @@ public static class GameHostExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IGame, RockPaperScissorsGame>());
-        services.TryAddSingleton<DatabaseCertificateValidator>();
+        services.TryAddSingleton<AccountCertificateValidator>();
         services.TryAddSingleton<HostCertificate>();
         services.TryAddSingleton<LobbyGameServerHost>();
         services.Replace(ServiceDescriptor.Singleton<ILobbyServerHost>(sp => sp.GetRequiredService<LobbyGameServerHost>()));

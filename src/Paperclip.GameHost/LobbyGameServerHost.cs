@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,7 +18,8 @@ namespace Paperclip.GameHost;
 /// Runs every lobby as a Paperclip server on its own UDP port, in the backend's process: the
 /// lobbies present this host's own certificate (<see cref="HostCertificate"/>, signed by the
 /// backend's server key, whose private key this host never sees), players are checked against the
-/// database, members are the accounts whose handshake completed, and the lobby's game (found by
+/// <see cref="Paperclip.Backend.Security.IAccountKeyDirectory"/>, members are the accounts whose handshake completed (reported
+/// to the <see cref="ILobbyMembership"/>, which may refuse them), and the lobby's game (found by
 /// game id among the registered <see cref="IGame"/>s) gets their joins, leaves and messages.
 /// Stopping the host (backend shutdown) tells every player SERVER_DISCONNECT.
 /// </summary>
@@ -27,24 +27,23 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
 {
     private readonly ConcurrentDictionary<long, RunningLobby> _lobbies = new();
     private readonly Dictionary<long, IGame> _games;
-    private readonly IServiceProvider _services;
+    private readonly ILobbyMembership _membership;
     private readonly HostCertificate _certificate;
-    private readonly DatabaseCertificateValidator _validator;
+    private readonly AccountCertificateValidator _validator;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly IPAddress _bindAddress;
-    private ILobbyRegistry? _registry;
     private volatile bool _started;
     private volatile bool _stopping;
 
     /// <summary>Creates the host; lobbies start as the registry creates them.</summary>
-    public LobbyGameServerHost(IEnumerable<IGame> games, IServiceProvider services, HostCertificate certificate,
-        DatabaseCertificateValidator validator, TimeProvider time, IOptions<BackendOptions> options, ILoggerFactory loggers, IMeterFactory meters)
+    public LobbyGameServerHost(IEnumerable<IGame> games, ILobbyMembership membership, HostCertificate certificate,
+        AccountCertificateValidator validator, TimeProvider time, IOptions<BackendOptions> options, ILoggerFactory loggers, IMeterFactory meters)
     {
         ArgumentNullException.ThrowIfNull(options);
         _games = games.ToDictionary(g => g.Id);
-        _services = services;
+        _membership = membership;
         _certificate = certificate;
         _validator = validator;
         _time = time;
@@ -55,10 +54,6 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         CreateInstruments(meters);
     }
 
-    // The registry depends on this host, and this host reports members to the registry: resolved
-    // at the first lobby start, which the registry itself makes.
-    private ILobbyRegistry Registry => _registry ??= _services.GetRequiredService<ILobbyRegistry>();
-
     /// <inheritdoc />
     public ValueTask StartAsync(LobbySnapshot lobby, CancellationToken cancellationToken)
     {
@@ -66,7 +61,6 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         if (!_games.TryGetValue(lobby.Game.Id, out var game))
             throw new InvalidOperationException($"No game server is installed for game {lobby.Game.Id} ({lobby.Game.Name}).");
 
-        _ = Registry;
         var lobbyId = lobby.LobbyId;
         var privateKey = _certificate.CreatePrivateKeyCopy();
         var server = new PaperclipServer(new PaperclipServerOptions
@@ -136,41 +130,71 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
             await StopAsync(lobbyId, CancellationToken.None).ConfigureAwait(false);
     }
 
+    // Only what this process knows is checked before the handshake (the admission hook is
+    // synchronous); the place itself is the membership's answer once the handshake completed.
     private bool CanJoin(long lobbyId, long accountId) =>
-        !(_lobbies.TryGetValue(lobbyId, out var running) && running.RemovedAccounts.ContainsKey(accountId))
-        && Registry.GetLobby(lobbyId) is { } lobby
-        && (lobby.Reservations.Contains(accountId) || lobby.Members.Contains(accountId) || lobby.HasSpace);
+        !_stopping && _lobbies.TryGetValue(lobbyId, out var running) && !running.RemovedAccounts.ContainsKey(accountId);
 
-    private void OnJoined(long lobbyId, RunningLobby running, PaperclipConnection connection)
-    {
-        // Admission checked before the handshake; a place taken meanwhile by a reservation loses here.
-        if (!Registry.MemberJoined(lobbyId, connection.AccountId))
+    private void OnJoined(long lobbyId, RunningLobby running, PaperclipConnection connection) =>
+        running.Report(async () =>
         {
-            connection.SendError(ErrorCode.Of(ConnectionError.NoSpace), "This lobby is full.");
-            connection.Disconnect();
-            return;
-        }
-        var player = new GamePlayer(connection) { JoinedAt = _time.GetUtcNow() };
-        running.Players[connection] = player;
-        running.Session.PlayerJoined(player);
-    }
+            bool admitted;
+            try
+            {
+                admitted = await _membership.MemberJoinedAsync(lobbyId, connection.AccountId).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The registry cannot say whether there is a place: the player is refused, not guessed in.
+                LogReportFailed(_logger, e, lobbyId);
+                admitted = false;
+            }
+            if (!admitted)
+            {
+                connection.SendError(ErrorCode.Of(ConnectionError.NoSpace), "This lobby is full.");
+                connection.Disconnect();
+                return;
+            }
+            if (!connection.IsConnected)
+            {
+                // Left while the join was being reported: the leave below found no player.
+                await _membership.MemberLeftAsync(lobbyId, connection.AccountId).ConfigureAwait(false);
+                return;
+            }
+            var player = new GamePlayer(connection) { JoinedAt = _time.GetUtcNow() };
+            running.Players[connection] = player;
+            running.Session.PlayerJoined(player);
+        });
 
-    private void OnLeft(long lobbyId, RunningLobby running, PaperclipConnection connection)
-    {
-        if (!running.Players.TryRemove(connection, out var player))
-            return;
-        // A player whose session was replaced by a newer one from the same account stays a member;
-        // at shutdown the registry goes with the process.
-        if (!_stopping && !running.Players.Keys.Any(c => c.AccountId == connection.AccountId))
-            Registry.MemberLeft(lobbyId, connection.AccountId);
-        running.Session.PlayerLeft(player);
-    }
+    private void OnLeft(long lobbyId, RunningLobby running, PaperclipConnection connection) =>
+        running.Report(async () =>
+        {
+            if (!running.Players.TryRemove(connection, out var player))
+                return;
+            running.Session.PlayerLeft(player);
+            // A player whose session was replaced by a newer one from the same account stays a member;
+            // at shutdown the lobbies go with the process.
+            if (_stopping || running.Players.Keys.Any(c => c.AccountId == connection.AccountId))
+                return;
+            try
+            {
+                await _membership.MemberLeftAsync(lobbyId, connection.AccountId).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A host that cannot report is fenced or expired by the registry, which then drops its members.
+                LogReportFailed(_logger, e, lobbyId);
+            }
+        });
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lobby {LobbyId} ({Game}) listening on {EndPoint}")]
     private static partial void LogLobbyStarted(ILogger logger, long lobbyId, string game, IPEndPoint endPoint);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lobby {LobbyId} stopped")]
     private static partial void LogLobbyStopped(ILogger logger, long lobbyId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A member report of lobby {LobbyId} failed")]
+    private static partial void LogReportFailed(ILogger logger, Exception exception, long lobbyId);
 
     private sealed class RunningLobby(PaperclipServer server, IGameSession session, AsymmetricAlgorithm privateKey) : IAsyncDisposable
     {
@@ -183,8 +207,22 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         /// <summary>Accounts an operator removed: refused if they come back.</summary>
         public ConcurrentDictionary<long, bool> RemovedAccounts { get; } = new();
 
+        private readonly Lock _reportsLock = new();
+        private Task _reports = Task.CompletedTask;
+
+        /// <summary>Runs <paramref name="report"/> after the lobby's earlier reports: a join is reported before its leave.</summary>
+        public void Report(Func<Task> report)
+        {
+            lock (_reportsLock)
+                _reports = _reports.ContinueWith(_ => report(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+        }
+
         public async ValueTask DisposeAsync()
         {
+            Task reports;
+            lock (_reportsLock)
+                reports = _reports;
+            await reports.ConfigureAwait(false);
             await Server.DisposeAsync().ConfigureAwait(false);
             Session.Dispose();
             privateKey.Dispose();

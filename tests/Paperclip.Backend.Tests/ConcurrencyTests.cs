@@ -36,7 +36,7 @@ public abstract class ConcurrencyTests(AppFixture app)
             Assert.Equal(players, results.Select(r => r.Id).Distinct().Count());
 
             var registry = app.Service<ILobbyRegistry>();
-            var lobbies = registry.List().Where(l => l.Game.Id == 1).ToList();
+            var lobbies = (await registry.ListAsync()).Where(l => l.Game.Id == 1).ToList();
             Assert.Equal(players / 2, lobbies.Count);
             Assert.All(lobbies, l => Assert.InRange(l.Members.Count + l.Reservations.Count, 0, l.Size));
             var placed = lobbies.SelectMany(l => l.Reservations.Concat(l.Members)).ToHashSet();

@@ -11,6 +11,8 @@ public abstract class LobbyTests(AppFixture app)
 {
     private ILobbyRegistry Registry => app.Service<ILobbyRegistry>();
 
+    private ILobbyMembership Membership => app.Service<ILobbyMembership>();
+
     [Fact]
     public async Task Create_then_get_by_query_and_by_body()
     {
@@ -118,8 +120,8 @@ public abstract class LobbyTests(AppFixture app)
         var descriptor = new GameDescriptor(game.Id, game.Name, game.MinPlayers, game.MaxPlayers);
         var first = await Registry.CreateAsync(descriptor, 900_001);
         var second = await Registry.CreateAsync(descriptor, 900_002);
-        Assert.True(Registry.MemberJoined(second.LobbyId, 900_002));
-        Assert.True(Registry.MemberJoined(second.LobbyId, 900_003));
+        Assert.True(await Membership.MemberJoinedAsync(second.LobbyId, 900_002));
+        Assert.True(await Membership.MemberJoinedAsync(second.LobbyId, 900_003));
 
         var found = await client.GetFromJsonAsync<JsonElement>($"/lobby/find?game-name={game.Name}");
         Assert.Equal(second.LobbyId, found.GetProperty("lobby-id").GetInt64());
@@ -127,9 +129,9 @@ public abstract class LobbyTests(AppFixture app)
         Assert.Equal(second.LobbyId, (await byBody.JsonAsync()).GetProperty("lobby-id").GetInt64());
 
         // Fill the second: the first is the only one with space.
-        Assert.True(Registry.MemberJoined(second.LobbyId, 900_004));
-        Assert.True(Registry.MemberJoined(second.LobbyId, 900_005));
-        Assert.False(Registry.MemberJoined(second.LobbyId, 900_006));
+        Assert.True(await Membership.MemberJoinedAsync(second.LobbyId, 900_004));
+        Assert.True(await Membership.MemberJoinedAsync(second.LobbyId, 900_005));
+        Assert.False(await Membership.MemberJoinedAsync(second.LobbyId, 900_006));
         found = await client.GetFromJsonAsync<JsonElement>($"/lobby/find?game-id={game.Id}");
         Assert.Equal(first.LobbyId, found.GetProperty("lobby-id").GetInt64());
     }
@@ -161,7 +163,7 @@ public abstract class LobbyTests(AppFixture app)
         Assert.NotEqual(lobby0, (await r2.JsonAsync()).GetProperty("lobby-id").GetInt64());
 
         // A member who joined gets the same lobby back too.
-        Assert.True(Registry.MemberJoined(lobby0, users[1].Id));
+        Assert.True(await Membership.MemberJoinedAsync(lobby0, users[1].Id));
         using var r1Again = await c1.PostAsync("/lobby/matchmake", Json(body));
         Assert.Equal(lobby0, (await r1Again.JsonAsync()).GetProperty("lobby-id").GetInt64());
     }
@@ -174,7 +176,7 @@ public abstract class LobbyTests(AppFixture app)
         using var client = app.Client(user);
         var descriptor = new GameDescriptor(game.Id, game.Name, game.MinPlayers, game.MaxPlayers);
         var lobby = await Registry.CreateAsync(descriptor, user.Id);
-        Assert.True(Registry.MemberJoined(lobby.LobbyId, user.Id));
+        Assert.True(await Membership.MemberJoinedAsync(lobby.LobbyId, user.Id));
 
         var key = lobby.LobbyId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var all = await client.GetFromJsonAsync<JsonElement>("/lobby/all");
@@ -185,7 +187,7 @@ public abstract class LobbyTests(AppFixture app)
         Assert.Equal(1, entry.GetProperty("members").GetInt32());
         Assert.False(entry.GetProperty("is-full").GetBoolean());
 
-        Assert.True(Registry.MemberJoined(lobby.LobbyId, 777_777));
+        Assert.True(await Membership.MemberJoinedAsync(lobby.LobbyId, 777_777));
         all = await client.GetFromJsonAsync<JsonElement>("/lobby/all");
         Assert.True(all.GetProperty(key).GetProperty("is-full").GetBoolean());
         Assert.Equal(2, all.GetProperty(key).GetProperty("members").GetInt32());
@@ -193,7 +195,7 @@ public abstract class LobbyTests(AppFixture app)
         var members = await client.GetFromJsonAsync<JsonElement>("/lobby/members");
         Assert.Equal([user.Id, 777_777L], members.GetProperty(key).EnumerateArray().Select(m => m.GetInt64()).ToArray());
 
-        Registry.MemberLeft(lobby.LobbyId, 777_777);
+        await Membership.MemberLeftAsync(lobby.LobbyId, 777_777);
         members = await client.GetFromJsonAsync<JsonElement>("/lobby/members");
         Assert.Equal([user.Id], members.GetProperty(key).EnumerateArray().Select(m => m.GetInt64()).ToArray());
     }
@@ -212,9 +214,9 @@ public abstract class LobbyTests(AppFixture app)
 
         var descriptor = new GameDescriptor(game.Id, game.Name, game.MinPlayers, game.MaxPlayers);
         var open = await Registry.CreateAsync(descriptor, friend.Id);
-        Assert.True(Registry.MemberJoined(open.LobbyId, friend.Id));
+        Assert.True(await Membership.MemberJoinedAsync(open.LobbyId, friend.Id));
         var strangers = await Registry.CreateAsync(descriptor, stranger.Id);
-        Assert.True(Registry.MemberJoined(strangers.LobbyId, stranger.Id));
+        Assert.True(await Membership.MemberJoinedAsync(strangers.LobbyId, stranger.Id));
 
         var list = (await client.GetFromJsonAsync<JsonElement>("/lobby/friends")).EnumerateArray().ToList();
         var entry = Assert.Single(list);
@@ -226,7 +228,7 @@ public abstract class LobbyTests(AppFixture app)
         Assert.Equal(game.Name, lobby.GetProperty("game-name").GetString());
 
         // Full lobbies are not listed.
-        Assert.True(Registry.MemberJoined(open.LobbyId, 555_555));
+        Assert.True(await Membership.MemberJoinedAsync(open.LobbyId, 555_555));
         Assert.Empty((await client.GetFromJsonAsync<JsonElement>("/lobby/friends")).EnumerateArray());
     }
 

@@ -135,17 +135,17 @@ public abstract class StartupTests(Db db)
         var registry = factory.Services.GetRequiredService<ILobbyRegistry>();
         var lobby = await registry.CreateAsync(new GameDescriptor(1, "RPS", 2, 2), 1);
         var kept = await registry.CreateAsync(new GameDescriptor(1, "RPS", 2, 2), 2);
-        Assert.True(registry.MemberJoined(kept.LobbyId, 2));
+        Assert.True(await factory.Services.GetRequiredService<ILobbyMembership>().MemberJoinedAsync(kept.LobbyId, 2));
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (registry.GetLobby(lobby.LobbyId) is not null)
+        while (await registry.GetLobbyAsync(lobby.LobbyId) is not null)
         {
             factory.Time.Advance(TimeSpan.FromSeconds(5));
             await Task.Delay(10, timeout.Token);
         }
 
         Assert.True(factory.Time.GetUtcNow() - PaperclipFactory.Epoch >= TimeSpan.FromSeconds(60));
-        Assert.NotNull(registry.GetLobby(kept.LobbyId));
+        Assert.NotNull(await registry.GetLobbyAsync(kept.LobbyId));
     }
 
     [Fact]

@@ -24,13 +24,13 @@ public static class LobbyEndpoints
     public static IEndpointRouteBuilder MapLobbyEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/lobby").WithTags("Lobbies").RequireAccount();
-        group.MapGet("/", Get)
+        group.MapGet("/", GetAsync)
             .WithName("GetLobby")
             .WithSummary("A lobby's address and game.")
             .WithQueryParameter("lobby-id", JsonSchemaType.Integer, "The lobby.", required: true)
             .WithInputProblems("The lobby-id is missing.")
             .WithProblem(StatusCodes.Status404NotFound, "There is no such lobby.");
-        group.MapGet("/all", All)
+        group.MapGet("/all", AllAsync)
             .WithName("ListLobbies")
             .WithSummary("Every lobby with its game, size, members and is-full.")
             .WithResponseDescription(StatusCodes.Status200OK, "Each lobby by its id.");
@@ -46,7 +46,7 @@ public static class LobbyEndpoints
             .AcceptsGame()
             .WithResponseDescription(StatusCodes.Status201Created, "The new lobby.")
             .WithProblem(StatusCodes.Status503ServiceUnavailable, "No free port or no capacity for another lobby.");
-        group.MapGet("/members", Members)
+        group.MapGet("/members", MembersAsync)
             .WithName("ListLobbyMembers")
             .WithSummary("The joined members of every lobby.")
             .WithResponseDescription(StatusCodes.Status200OK, "The account ids of each lobby's members, by lobby id.");
@@ -74,22 +74,22 @@ public static class LobbyEndpoints
             .WithBodyProblems("Neither game-id nor game-name is given.")
             .WithProblem(StatusCodes.Status404NotFound, "There is no such game.");
 
-    private static Results<Ok<LobbyResponse>, ProblemHttpResult> Get(Input<LobbyRequest> input, ILobbyRegistry registry)
+    private static async Task<Results<Ok<LobbyResponse>, ProblemHttpResult>> GetAsync(Input<LobbyRequest> input, ILobbyRegistry registry, CancellationToken cancellationToken)
     {
         var id = input.Value.LobbyId;
-        return registry.GetLobby(id) is { } lobby
+        return await registry.GetLobbyAsync(id, cancellationToken).ConfigureAwait(false) is { } lobby
             ? TypedResults.Ok(ToResponse(lobby))
             : Problems.NotFound($"There is no lobby {id}.");
     }
 
-    private static Ok<Dictionary<string, LobbySummary>> All(ILobbyRegistry registry) =>
-        TypedResults.Ok(registry.List().ToDictionary(
+    private static async Task<Ok<Dictionary<string, LobbySummary>>> AllAsync(ILobbyRegistry registry, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await registry.ListAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(
             l => l.LobbyId.ToString(CultureInfo.InvariantCulture),
             l => new LobbySummary(new LobbyGame(l.Game.Id, l.Game.Name), l.Size, l.Members.Count, l.IsFull),
             StringComparer.Ordinal));
 
-    private static Ok<Dictionary<string, long[]>> Members(ILobbyRegistry registry) =>
-        TypedResults.Ok(registry.List().ToDictionary(
+    private static async Task<Ok<Dictionary<string, long[]>>> MembersAsync(ILobbyRegistry registry, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await registry.ListAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(
             l => l.LobbyId.ToString(CultureInfo.InvariantCulture),
             l => l.Members.ToArray(),
             StringComparer.Ordinal));
@@ -103,7 +103,7 @@ public static class LobbyEndpoints
             return problem;
         }
 
-        return registry.FindWithSpace(game!.Id) is { } lobby
+        return await registry.FindWithSpaceAsync(game!.Id, cancellationToken).ConfigureAwait(false) is { } lobby
             ? TypedResults.Ok(ToResponse(lobby))
             : Problems.NotFound($"No lobby of {game.Name} has space.");
     }
@@ -155,7 +155,7 @@ public static class LobbyEndpoints
     {
         var me = user.GetAccountId();
         var byMember = new Dictionary<long, List<FriendLobby>>();
-        foreach (var lobby in registry.List())
+        foreach (var lobby in await registry.ListAsync(cancellationToken).ConfigureAwait(false))
         {
             if (!lobby.HasSpace)
             {

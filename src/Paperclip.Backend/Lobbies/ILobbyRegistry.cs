@@ -3,7 +3,7 @@ namespace Paperclip.Backend.Lobbies;
 /// <summary>
 /// The lobbies of this backend. Each lobby is one game server for one game on its own UDP port.
 /// The REST endpoints read and allocate through this interface; the game servers report who
-/// joined and left through <see cref="MemberJoined"/> and <see cref="MemberLeft"/>.
+/// joined and left through <see cref="ILobbyMembership"/>.
 /// </summary>
 /// <remarks>
 /// Capacity: a lobby's places are its joined members plus the live reservations of accounts
@@ -14,13 +14,14 @@ namespace Paperclip.Backend.Lobbies;
 public interface ILobbyRegistry
 {
     /// <summary>The lobby, or null when there is none with that id.</summary>
-    LobbySnapshot? GetLobby(long lobbyId);
+    /// <exception cref="LobbyRegistryUnavailableException">The registry's store cannot be reached or lost its state.</exception>
+    ValueTask<LobbySnapshot?> GetLobbyAsync(long lobbyId, CancellationToken cancellationToken = default);
 
     /// <summary>All lobbies, by id.</summary>
-    IReadOnlyList<LobbySnapshot> List();
+    ValueTask<IReadOnlyList<LobbySnapshot>> ListAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The lobby of that game with space, preferring the fullest; null when none has space. Reserves nothing.</summary>
-    LobbySnapshot? FindWithSpace(long gameId);
+    ValueTask<LobbySnapshot?> FindWithSpaceAsync(long gameId, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Creates a lobby for <paramref name="game"/> on a free port, starts its game server and
@@ -37,23 +38,36 @@ public interface ILobbyRegistry
     /// <exception cref="LobbyCapacityException">A new lobby was needed and none could be created.</exception>
     ValueTask<LobbyAssignment> MatchmakeAsync(GameDescriptor game, long accountId, CancellationToken cancellationToken = default);
 
-    /// <summary>
-    /// A game server reports that an account completed its handshake. Returns false, and adds
-    /// nothing, when the lobby does not exist or has no place for the account (no reservation
-    /// and no free place): the game server then refuses the client (CONNECTION / NO_SPACE).
-    /// </summary>
-    bool MemberJoined(long lobbyId, long accountId);
-
-    /// <summary>A game server reports that an account disconnected or timed out.</summary>
-    void MemberLeft(long lobbyId, long accountId);
-
     /// <summary>Removes a lobby now (an operator closed it): its game server stops and tells its players SERVER_DISCONNECT, its port is freed.</summary>
     /// <returns>The removed lobby, or null when there is none with that id.</returns>
     ValueTask<LobbySnapshot?> RemoveAsync(long lobbyId, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes the lobbies that have had no members for the prune time, stops their game servers and frees their ports.</summary>
+    /// <summary>
+    /// Removes the lobbies that have had no members for the prune time (and, where hosts
+    /// heartbeat, the hosts that stopped with their lobbies), stops their game servers and frees their ports.
+    /// </summary>
     /// <returns>The removed lobbies.</returns>
     ValueTask<IReadOnlyList<LobbySnapshot>> PruneAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// What a game server reports to the registry: the narrow view a lobby host has of it. The
+/// host depends on this, never on <see cref="ILobbyRegistry"/>.
+/// </summary>
+public interface ILobbyMembership
+{
+    /// <summary>
+    /// An account completed its handshake. Returns false, and adds nothing, when the lobby does
+    /// not exist (or is no longer this host's) or has no place for the account (no reservation
+    /// and no free place): the game server then refuses the client (CONNECTION / NO_SPACE).
+    /// </summary>
+    ValueTask<bool> MemberJoinedAsync(long lobbyId, long accountId, CancellationToken cancellationToken = default);
+
+    /// <summary>An account disconnected or timed out.</summary>
+    ValueTask MemberLeftAsync(long lobbyId, long accountId, CancellationToken cancellationToken = default);
+
+    /// <summary>The lobby's game server changed state (Ready when listening, Allocated when a match runs).</summary>
+    ValueTask ReportStateAsync(long lobbyId, LobbyState state, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

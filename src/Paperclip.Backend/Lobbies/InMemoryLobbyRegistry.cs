@@ -1,71 +1,54 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Paperclip.Backend.Lobbies;
 
 /// <summary>
-/// The lobby registry kept in this process's memory. One lock guards all lobbies, so that a
-/// reservation is decided and taken atomically: concurrent matchmaking never over-fills a lobby.
-/// Game servers are started and stopped through <see cref="ILobbyServerHost"/> outside the lock.
+/// The lobby registry kept in this process's memory (the embedded default): the lobbies are an
+/// <see cref="InMemoryLobbyTable"/>, whose lock makes a reservation's decision and taking atomic,
+/// so concurrent matchmaking never over-fills a lobby. Game servers are started and stopped
+/// through <see cref="ILobbyServerHost"/> outside the lock; they report members to the table.
 /// </summary>
 public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
 {
     private const int MaxStartAttempts = 16;
-    private readonly Lock _lock = new();
-    private readonly SortedDictionary<long, Lobby> _lobbies = [];
-    private readonly Queue<int> _freePorts = new();
+    private readonly InMemoryLobbyTable _table;
     private readonly ILobbyServerHost _host;
-    private readonly TimeProvider _time;
     private readonly ILogger<InMemoryLobbyRegistry> _logger;
-    private readonly string _publicHost;
-    private readonly TimeSpan _pruneAfter;
-    private readonly TimeSpan _reservationLifetime;
-    private long _nextId;
 
-    /// <summary>Creates the registry with the ports of <c>Paperclip:Lobbies:PortRange</c>.</summary>
-    public InMemoryLobbyRegistry(IOptions<PaperclipOptions> options, ILobbyServerHost host, TimeProvider time, ILogger<InMemoryLobbyRegistry> logger)
+    /// <summary>Creates the registry over <paramref name="table"/>, starting game servers on <paramref name="host"/>.</summary>
+    public InMemoryLobbyRegistry(InMemoryLobbyTable table, ILobbyServerHost host, ILogger<InMemoryLobbyRegistry> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var lobbies = options.Value.Lobbies;
+        _table = table;
         _host = host;
-        _time = time;
         _logger = logger;
-        _publicHost = lobbies.PublicHost;
-        _pruneAfter = lobbies.PruneAfter;
-        _reservationLifetime = lobbies.ReservationLifetime;
-        var range = PortRange.Parse(lobbies.PortRange);
-        for (var port = range.First; port <= range.Last; port++)
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LobbySnapshot?> GetLobbyAsync(long lobbyId, CancellationToken cancellationToken = default)
+    {
+        lock (_table.Lock)
         {
-            _freePorts.Enqueue(port);
+            return ValueTask.FromResult(_table.Lobbies.TryGetValue(lobbyId, out var lobby) ? lobby.Snapshot(_table.Time.GetUtcNow()) : null);
         }
     }
 
     /// <inheritdoc />
-    public LobbySnapshot? GetLobby(long lobbyId)
+    public ValueTask<IReadOnlyList<LobbySnapshot>> ListAsync(CancellationToken cancellationToken = default)
     {
-        lock (_lock)
+        lock (_table.Lock)
         {
-            return _lobbies.TryGetValue(lobbyId, out var lobby) ? lobby.Snapshot(_time.GetUtcNow()) : null;
+            var now = _table.Time.GetUtcNow();
+            return ValueTask.FromResult<IReadOnlyList<LobbySnapshot>>(_table.Lobbies.Values.Select(l => l.Snapshot(now)).ToArray());
         }
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<LobbySnapshot> List()
+    public ValueTask<LobbySnapshot?> FindWithSpaceAsync(long gameId, CancellationToken cancellationToken = default)
     {
-        lock (_lock)
+        lock (_table.Lock)
         {
-            var now = _time.GetUtcNow();
-            return _lobbies.Values.Select(l => l.Snapshot(now)).ToArray();
-        }
-    }
-
-    /// <inheritdoc />
-    public LobbySnapshot? FindWithSpace(long gameId)
-    {
-        lock (_lock)
-        {
-            var now = _time.GetUtcNow();
-            return FindFullestWithSpace(gameId, now)?.Snapshot(now);
+            var now = _table.Time.GetUtcNow();
+            return ValueTask.FromResult(FindFullestWithSpace(gameId, now)?.Snapshot(now));
         }
     }
 
@@ -74,9 +57,9 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
     {
         ArgumentNullException.ThrowIfNull(game);
         LobbySnapshot snapshot;
-        lock (_lock)
+        lock (_table.Lock)
         {
-            snapshot = CreateLocked(game, accountId, _time.GetUtcNow());
+            snapshot = CreateLocked(game, accountId, _table.Time.GetUtcNow());
         }
 
         return await StartAsync(snapshot, accountId, cancellationToken).ConfigureAwait(false);
@@ -87,16 +70,16 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
     {
         ArgumentNullException.ThrowIfNull(game);
         LobbySnapshot snapshot;
-        lock (_lock)
+        lock (_table.Lock)
         {
-            var now = _time.GetUtcNow();
-            foreach (var lobby in _lobbies.Values)
+            var now = _table.Time.GetUtcNow();
+            foreach (var lobby in _table.Lobbies.Values)
             {
                 if (lobby.Game.Id == game.Id && (lobby.Members.Contains(accountId) || lobby.HasLiveReservation(accountId, now)))
                 {
                     if (!lobby.Members.Contains(accountId))
                     {
-                        lobby.Reservations[accountId] = now + _reservationLifetime;
+                        lobby.Reservations[accountId] = now + _table.ReservationLifetime;
                     }
 
                     return new LobbyAssignment(lobby.Snapshot(now), Created: false);
@@ -105,7 +88,7 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
 
             if (FindFullestWithSpace(game.Id, now) is { } found)
             {
-                found.Reservations[accountId] = now + _reservationLifetime;
+                found.Reservations[accountId] = now + _table.ReservationLifetime;
                 return new LobbyAssignment(found.Snapshot(now), Created: false);
             }
 
@@ -116,63 +99,17 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
     }
 
     /// <inheritdoc />
-    public bool MemberJoined(long lobbyId, long accountId)
-    {
-        lock (_lock)
-        {
-            if (!_lobbies.TryGetValue(lobbyId, out var lobby))
-            {
-                return false;
-            }
-
-            if (lobby.Members.Contains(accountId))
-            {
-                return true;
-            }
-
-            var now = _time.GetUtcNow();
-            lobby.ExpireReservations(now);
-            var reserved = lobby.Reservations.Remove(accountId);
-            if (!reserved && lobby.Members.Count + lobby.Reservations.Count >= lobby.Game.MaxPlayers)
-            {
-                return false;
-            }
-
-            lobby.Members.Add(accountId);
-            LogMemberJoined(_logger, accountId, lobbyId);
-            return true;
-        }
-    }
-
-    /// <inheritdoc />
-    public void MemberLeft(long lobbyId, long accountId)
-    {
-        lock (_lock)
-        {
-            if (_lobbies.TryGetValue(lobbyId, out var lobby) && lobby.Members.Remove(accountId))
-            {
-                if (lobby.Members.Count == 0)
-                {
-                    lobby.EmptySince = _time.GetUtcNow();
-                }
-
-                LogMemberLeft(_logger, accountId, lobbyId);
-            }
-        }
-    }
-
-    /// <inheritdoc />
     public async ValueTask<LobbySnapshot?> RemoveAsync(long lobbyId, CancellationToken cancellationToken = default)
     {
         LobbySnapshot removed;
-        lock (_lock)
+        lock (_table.Lock)
         {
-            if (!_lobbies.TryGetValue(lobbyId, out var lobby))
+            if (!_table.Lobbies.TryGetValue(lobbyId, out var lobby))
             {
                 return null;
             }
 
-            removed = lobby.Snapshot(_time.GetUtcNow());
+            removed = lobby.Snapshot(_table.Time.GetUtcNow());
             RemoveLocked(lobby);
         }
 
@@ -184,12 +121,12 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
     public async ValueTask<IReadOnlyList<LobbySnapshot>> PruneAsync(CancellationToken cancellationToken = default)
     {
         List<LobbySnapshot> removed = [];
-        lock (_lock)
+        lock (_table.Lock)
         {
-            var now = _time.GetUtcNow();
-            foreach (var lobby in _lobbies.Values.ToArray())
+            var now = _table.Time.GetUtcNow();
+            foreach (var lobby in _table.Lobbies.Values.ToArray())
             {
-                if (lobby.Members.Count == 0 && now - lobby.EmptySince >= _pruneAfter)
+                if (lobby.Members.Count == 0 && now - lobby.EmptySince >= _table.PruneAfter)
                 {
                     removed.Add(lobby.Snapshot(now));
                     RemoveLocked(lobby);
@@ -210,11 +147,11 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
         return removed;
     }
 
-    private Lobby? FindFullestWithSpace(long gameId, DateTimeOffset now)
+    private InMemoryLobbyTable.Lobby? FindFullestWithSpace(long gameId, DateTimeOffset now)
     {
-        Lobby? best = null;
+        InMemoryLobbyTable.Lobby? best = null;
         var bestTaken = -1;
-        foreach (var lobby in _lobbies.Values)
+        foreach (var lobby in _table.Lobbies.Values)
         {
             if (lobby.Game.Id != gameId)
             {
@@ -235,23 +172,23 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
 
     private LobbySnapshot CreateLocked(GameDescriptor game, long accountId, DateTimeOffset now)
     {
-        if (!_freePorts.TryDequeue(out var port))
+        if (!_table.FreePorts.TryDequeue(out var port))
         {
             throw new LobbyCapacityException("No free port for a new lobby.");
         }
 
-        var lobby = new Lobby(++_nextId, game, new LobbyAddress(_publicHost, port), now);
-        lobby.Reservations[accountId] = now + _reservationLifetime;
-        _lobbies.Add(lobby.Id, lobby);
+        var lobby = new InMemoryLobbyTable.Lobby(++_table.NextId, game, new LobbyAddress(_table.PublicHost, port), now);
+        lobby.Reservations[accountId] = now + _table.ReservationLifetime;
+        _table.Lobbies.Add(lobby.Id, lobby);
         LogCreated(_logger, lobby.Id, game.Name, port);
         return lobby.Snapshot(now);
     }
 
-    private void RemoveLocked(Lobby lobby)
+    private void RemoveLocked(InMemoryLobbyTable.Lobby lobby)
     {
-        if (_lobbies.Remove(lobby.Id))
+        if (_table.Lobbies.Remove(lobby.Id))
         {
-            _freePorts.Enqueue(lobby.Address.Port);
+            _table.FreePorts.Enqueue(lobby.Address.Port);
         }
     }
 
@@ -264,13 +201,22 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
             try
             {
                 await _host.StartAsync(snapshot, cancellationToken).ConfigureAwait(false);
+                lock (_table.Lock)
+                {
+                    if (_table.Lobbies.TryGetValue(snapshot.LobbyId, out var started))
+                    {
+                        started.Listening = true;
+                        return started.Snapshot(_table.Time.GetUtcNow());
+                    }
+                }
+
                 return snapshot;
             }
             catch (Exception ex)
             {
-                lock (_lock)
+                lock (_table.Lock)
                 {
-                    if (_lobbies.TryGetValue(snapshot.LobbyId, out var lobby))
+                    if (_table.Lobbies.TryGetValue(snapshot.LobbyId, out var lobby))
                     {
                         RemoveLocked(lobby);
                     }
@@ -283,9 +229,9 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
                 }
             }
 
-            lock (_lock)
+            lock (_table.Lock)
             {
-                snapshot = CreateLocked(snapshot.Game, accountId, _time.GetUtcNow());
+                snapshot = CreateLocked(snapshot.Game, accountId, _table.Time.GetUtcNow());
             }
         }
     }
@@ -298,52 +244,4 @@ public sealed partial class InMemoryLobbyRegistry : ILobbyRegistry
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The game server of lobby {LobbyId} on port {Port} did not start")]
     private static partial void LogStartFailed(ILogger logger, Exception exception, long lobbyId, int port);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Account {AccountId} joined lobby {LobbyId}")]
-    private static partial void LogMemberJoined(ILogger logger, long accountId, long lobbyId);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Account {AccountId} left lobby {LobbyId}")]
-    private static partial void LogMemberLeft(ILogger logger, long accountId, long lobbyId);
-
-    private sealed class Lobby(long id, GameDescriptor game, LobbyAddress address, DateTimeOffset createdAt)
-    {
-        public long Id { get; } = id;
-
-        public GameDescriptor Game { get; } = game;
-
-        public LobbyAddress Address { get; } = address;
-
-        public DateTimeOffset CreatedAt { get; } = createdAt;
-
-        public DateTimeOffset EmptySince { get; set; } = createdAt;
-
-        public List<long> Members { get; } = [];
-
-        public Dictionary<long, DateTimeOffset> Reservations { get; } = [];
-
-        public bool HasLiveReservation(long accountId, DateTimeOffset now) =>
-            Reservations.TryGetValue(accountId, out var expires) && now < expires;
-
-        public void ExpireReservations(DateTimeOffset now)
-        {
-            if (Reservations.Count == 0)
-            {
-                return;
-            }
-
-            foreach (var (account, expires) in Reservations)
-            {
-                if (now >= expires)
-                {
-                    Reservations.Remove(account);
-                }
-            }
-        }
-
-        public LobbySnapshot Snapshot(DateTimeOffset now)
-        {
-            ExpireReservations(now);
-            return new LobbySnapshot(Id, Game, Address, Members.ToArray(), Reservations.Keys.ToArray(), CreatedAt);
-        }
-    }
 }

@@ -19,13 +19,15 @@ public sealed record LobbyAddress(string Host, int Port);
 /// <param name="Members">The accounts that joined (completed the handshake), in join order.</param>
 /// <param name="Reservations">The accounts holding a place that have not joined yet.</param>
 /// <param name="CreatedAt">When the lobby was created.</param>
+/// <param name="State">Where the lobby's game server is in its life.</param>
 public sealed record LobbySnapshot(
     long LobbyId,
     GameDescriptor Game,
     LobbyAddress Address,
     IReadOnlyList<long> Members,
     IReadOnlyList<long> Reservations,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    LobbyState State = LobbyState.Ready)
 {
     /// <summary>The lobby's size: the game's max players.</summary>
     public int Size => Game.MaxPlayers;
@@ -35,6 +37,30 @@ public sealed record LobbySnapshot(
 
     /// <summary>True when a place is neither taken nor reserved.</summary>
     public bool HasSpace => Members.Count + Reservations.Count < Size;
+}
+
+/// <summary>
+/// A lobby's life, after Agones' game-server states: <see cref="Scheduled"/> until its game
+/// server listens, <see cref="Ready"/> with no members, <see cref="Allocated"/> with members,
+/// <see cref="Draining"/> while its host stops (no new players are placed), <see cref="Shutdown"/>
+/// when it has stopped (it then leaves the registry).
+/// </summary>
+public enum LobbyState
+{
+    /// <summary>Placed on a host whose game server has not reported listening yet.</summary>
+    Scheduled,
+
+    /// <summary>The game server listens; no member has joined.</summary>
+    Ready,
+
+    /// <summary>The game server has members.</summary>
+    Allocated,
+
+    /// <summary>The lobby's host is stopping: its players stay, no new ones are placed.</summary>
+    Draining,
+
+    /// <summary>The game server stopped.</summary>
+    Shutdown,
 }
 
 /// <summary>The place matchmaking handed out.</summary>
@@ -81,6 +107,31 @@ public sealed class LobbyPortUnavailableException : Exception
 
     /// <summary>Creates the exception.</summary>
     public LobbyPortUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// The registry's shared store cannot answer (unreachable, timed out) or has lost its state:
+/// the API answers 503 rather than a guess.
+/// </summary>
+public sealed class LobbyRegistryUnavailableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public LobbyRegistryUnavailableException()
+        : this("The lobby registry is unavailable.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public LobbyRegistryUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public LobbyRegistryUnavailableException(string message, Exception innerException)
         : base(message, innerException)
     {
     }

@@ -23,9 +23,9 @@ public sealed class BackendMetrics
         var meter = meters.Create(MeterName);
         _logins = meter.CreateCounter<long>("paperclip.backend.logins", "{login}", "Password checks by result: succeeded, failed or throttled.");
         _matchmakes = meter.CreateCounter<long>("paperclip.backend.matchmakes", "{matchmake}", "Places handed out by matchmaking, by result: joined (an existing lobby), created (a new one) or unavailable.");
-        meter.CreateObservableUpDownCounter("paperclip.backend.lobbies", () => LobbiesByState(registry), "{lobby}", "Lobbies in the registry, by state.");
-        meter.CreateObservableUpDownCounter("paperclip.backend.lobby.members", () => registry.List().Sum(l => (long)l.Members.Count), "{account}", "Accounts joined to a lobby.");
-        meter.CreateObservableUpDownCounter("paperclip.backend.lobby.reservations", () => registry.List().Sum(l => (long)l.Reservations.Count), "{account}", "Places reserved for accounts that have not joined yet.");
+        meter.CreateObservableUpDownCounter("paperclip.backend.lobbies", () => LobbiesByState(ListForScrape(registry)), "{lobby}", "Lobbies in the registry, by state.");
+        meter.CreateObservableUpDownCounter("paperclip.backend.lobby.members", () => ListForScrape(registry).Sum(l => (long)l.Members.Count), "{account}", "Accounts joined to a lobby.");
+        meter.CreateObservableUpDownCounter("paperclip.backend.lobby.reservations", () => ListForScrape(registry).Sum(l => (long)l.Reservations.Count), "{account}", "Places reserved for accounts that have not joined yet.");
     }
 
     /// <summary>Counts a password check.</summary>
@@ -51,10 +51,24 @@ public sealed class BackendMetrics
         return lobby.Members.Count == 0 ? "empty" : lobby.IsFull ? "full" : "open";
     }
 
-    private static IEnumerable<Measurement<long>> LobbiesByState(ILobbyRegistry registry)
+    // Observable instruments are read synchronously, once per scrape (not per request): the
+    // scrape waits for the registry. A registry that cannot answer reports no lobbies.
+    private static IReadOnlyList<LobbySnapshot> ListForScrape(ILobbyRegistry registry)
+    {
+        try
+        {
+            return registry.ListAsync().AsTask().GetAwaiter().GetResult();
+        }
+        catch (LobbyRegistryUnavailableException)
+        {
+            return [];
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> LobbiesByState(IReadOnlyList<LobbySnapshot> lobbies)
     {
         var counts = new Dictionary<string, long> { ["empty"] = 0, ["open"] = 0, ["full"] = 0 };
-        foreach (var lobby in registry.List())
+        foreach (var lobby in lobbies)
             counts[StateOf(lobby)]++;
         return counts.Select(c => new Measurement<long>(c.Value, new KeyValuePair<string, object?>("state", c.Key)));
     }

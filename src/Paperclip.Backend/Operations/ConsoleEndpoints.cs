@@ -67,7 +67,7 @@ public static class ConsoleEndpoints
     private static async Task<Ok<ConsoleLobby[]>> LobbiesAsync(HttpContext context, ILobbyRegistry registry, PaperclipDbContext db)
     {
         var host = context.RequestServices.GetService<ILobbyConsole>();
-        var lobbies = registry.List();
+        var lobbies = await registry.ListAsync(context.RequestAborted).ConfigureAwait(false);
         var ids = lobbies.SelectMany(l => l.Members.Concat(l.Reservations)).Distinct().ToArray();
         var names = await db.Accounts.AsNoTracking().Where(a => ids.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Username, context.RequestAborted).ConfigureAwait(false);
         return TypedResults.Ok(lobbies.Select(lobby =>

@@ -145,7 +145,7 @@ public abstract class HostileBodyTests(AppFixture app)
         public async Task FreePortsAsync()
         {
             var registry = _app.Service<ILobbyRegistry>();
-            if (registry.List().Count < 200)
+            if ((await registry.ListAsync()).Count < 200)
             {
                 return;
             }

@@ -38,7 +38,7 @@ public abstract class MatchmakeStormTests(AppFixture app)
         Assert.Equal(lobbies, first.Count(r => r.Status == HttpStatusCode.Created));
         Assert.All(byLobby, g => Assert.Single(g, r => r.Status == HttpStatusCode.Created));
         Assert.Equal(lobbies, first.Select(r => r.Port).Distinct().Count());
-        AssertRegistry(users, first.ToDictionary(r => r.AccountId, r => r.LobbyId));
+        await AssertRegistryAsync(users, first.ToDictionary(r => r.AccountId, r => r.LobbyId));
 
         // The HTTP view agrees: 500 RPS lobbies, none over its size.
         using (var all = await client.SendAsync(Authorized(HttpMethod.Get, "/lobby/all", users[0])))
@@ -58,12 +58,12 @@ public abstract class MatchmakeStormTests(AppFixture app)
             Assert.True(r.Status == HttpStatusCode.OK, $"account {r.AccountId}: {(int)r.Status} {r.Body}");
             Assert.Equal(lobbyOf[r.AccountId], r.LobbyId);
         });
-        AssertRegistry(users, lobbyOf);
+        await AssertRegistryAsync(users, lobbyOf);
     }
 
-    private void AssertRegistry(List<TestUser> users, Dictionary<long, long> lobbyOf)
+    private async Task AssertRegistryAsync(List<TestUser> users, Dictionary<long, long> lobbyOf)
     {
-        var rps = app.Service<ILobbyRegistry>().List().Where(l => l.Game.Id == Game.Rps.Id).ToList();
+        var rps = (await app.Service<ILobbyRegistry>().ListAsync()).Where(l => l.Game.Id == Game.Rps.Id).ToList();
         Assert.Equal(users.Count / 2, rps.Count);
         Assert.All(rps, l => Assert.InRange(l.Members.Count + l.Reservations.Count, 0, l.Size));
         var places = rps.SelectMany(l => l.Members.Concat(l.Reservations).Select(account => (account, l.LobbyId))).ToList();
