@@ -1,4 +1,5 @@
 using Paperclip.Backend;
+using Paperclip.Backend.Lobbies.Redis;
 using Paperclip.GameHost;
 using Serilog;
 
@@ -23,7 +24,9 @@ public static class ServerApplication
         // An unreadable mode is reported by the options check at start, naming the key.
         var mode = Enum.TryParse<ServerMode>(builder.Configuration[$"{PaperclipOptions.SectionName}:Mode"], ignoreCase: true, out var parsed) ? parsed : ServerMode.Embedded;
         builder.AddPaperclipBackend();
-        if (mode != ServerMode.Api)
+        if (mode == ServerMode.Api)
+            builder.Services.AddRedisLobbyRegistry(builder.Configuration);
+        else
             builder.AddPaperclipGameHost();
         if (mode == ServerMode.GameHost)
             builder.AddClusterHostCertificate();
