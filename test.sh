@@ -24,6 +24,16 @@ if ! have_postgres; then
   fi
 fi
 
+# The Redis registry's tests start their own redis-server (Debian's redis-server package).
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "redis-server not found: installing Debian's redis-server package" >&2
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  fi
+fi
+
 dotnet test Paperclip.slnx -c Release "$@"
 .ci/pack-sample
 .ci/openapi-lint

@@ -104,6 +104,12 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>The lobbies whose game server runs here.</summary>
+    public IReadOnlyCollection<long> RunningLobbies => [.. _lobbies.Keys];
+
+    /// <summary>True when the lobby's game server runs here.</summary>
+    public bool IsRunningLobby(long lobbyId) => _lobbies.ContainsKey(lobbyId);
+
     /// <inheritdoc />
     public async ValueTask StopAsync(long lobbyId, CancellationToken cancellationToken)
     {
@@ -130,10 +136,11 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
             await StopAsync(lobbyId, CancellationToken.None).ConfigureAwait(false);
     }
 
-    // Only what this process knows is checked before the handshake (the admission hook is
-    // synchronous); the place itself is the membership's answer once the handshake completed.
+    // The admission hook is synchronous: what this process can tell is checked before the
+    // handshake; the place itself is the membership's answer once the handshake completed.
     private bool CanJoin(long lobbyId, long accountId) =>
-        !_stopping && _lobbies.TryGetValue(lobbyId, out var running) && !running.RemovedAccounts.ContainsKey(accountId);
+        !_stopping && _lobbies.TryGetValue(lobbyId, out var running) && !running.RemovedAccounts.ContainsKey(accountId)
+        && _membership.MayJoin(lobbyId, accountId);
 
     private void OnJoined(long lobbyId, RunningLobby running, PaperclipConnection connection) =>
         running.Report(async () =>

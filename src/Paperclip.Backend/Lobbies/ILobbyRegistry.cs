@@ -57,6 +57,13 @@ public interface ILobbyRegistry
 public interface ILobbyMembership
 {
     /// <summary>
+    /// Before the handshake (synchronously, on the game server's receive path): false when the
+    /// account surely has no place, so it is refused before a session is made; true when there may
+    /// be one or this process cannot tell without a round trip — <see cref="MemberJoinedAsync"/> decides.
+    /// </summary>
+    bool MayJoin(long lobbyId, long accountId);
+
+    /// <summary>
     /// An account completed its handshake. Returns false, and adds nothing, when the lobby does
     /// not exist (or is no longer this host's) or has no place for the account (no reservation
     /// and no free place): the game server then refuses the client (CONNECTION / NO_SPACE).

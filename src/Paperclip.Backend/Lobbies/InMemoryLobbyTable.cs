@@ -47,6 +47,23 @@ public sealed partial class InMemoryLobbyTable : ILobbyMembership
     internal long NextId { get; set; }
 
     /// <inheritdoc />
+    public bool MayJoin(long lobbyId, long accountId)
+    {
+        lock (Lock)
+        {
+            if (!Lobbies.TryGetValue(lobbyId, out var lobby))
+            {
+                return false;
+            }
+
+            var now = Time.GetUtcNow();
+            lobby.ExpireReservations(now);
+            return lobby.Members.Contains(accountId) || lobby.Reservations.ContainsKey(accountId)
+                || lobby.Members.Count + lobby.Reservations.Count < lobby.Game.MaxPlayers;
+        }
+    }
+
+    /// <inheritdoc />
     public ValueTask<bool> MemberJoinedAsync(long lobbyId, long accountId, CancellationToken cancellationToken = default)
     {
         lock (Lock)

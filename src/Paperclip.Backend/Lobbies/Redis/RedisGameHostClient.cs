@@ -74,6 +74,10 @@ public sealed class RedisGameHostClient(RedisLobbyStore store, string hostId, st
     }
 
     /// <inheritdoc />
+    /// <remarks>Redis cannot be asked synchronously on the receive path: the join report decides.</remarks>
+    public bool MayJoin(long lobbyId, long accountId) => true;
+
+    /// <inheritdoc />
     public async ValueTask<bool> MemberJoinedAsync(long lobbyId, long accountId, CancellationToken cancellationToken = default)
     {
         var answer = Fenced(await store.RunAsync(RedisLobbyScripts.Join, HostId, Epoch, lobbyId, accountId).ConfigureAwait(false));
