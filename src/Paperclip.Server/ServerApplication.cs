@@ -1,6 +1,7 @@
 using Paperclip.Backend;
 using Paperclip.Backend.Lobbies.Redis;
 using Paperclip.GameHost;
+using Paperclip.GameHost.Node;
 using Serilog;
 
 namespace Paperclip.Server;
@@ -29,7 +30,10 @@ public static class ServerApplication
         else
             builder.AddPaperclipGameHost();
         if (mode == ServerMode.GameHost)
+        {
             builder.AddClusterHostCertificate();
+            builder.Services.AddGameHostNode(builder.Configuration);
+        }
         builder.Services.AddSerilog((services, logger) => ServerLogging.Configure(logger, builder.Configuration, services));
 
         var app = builder.Build();
