@@ -107,16 +107,16 @@ start() {
     "Paperclip__Auth__SigningKey=$signing_key"
     Paperclip__LogDirectory=
   )
+  # One API node at a time: the first migrates the database (two first starts at once would
+  # race on the migrations).
   local api_ports=() i port
   for i in 1 2; do
     port=$(free_port); api_ports+=("$port")
     spawn "api$i" "${common[@]}" Paperclip__Mode=Api "Paperclip__ServerKey=$server_key" \
       "Paperclip__DataDirectory=$state/api$i" "ASPNETCORE_URLS=http://127.0.0.1:$port" \
       dotnet "$app/Paperclip.Server.dll"
+    wait_http "api$i" "http://127.0.0.1:$port/health"
   done
-  # The first API node migrates the database; the others wait for it.
-  wait_http api1 "http://127.0.0.1:${api_ports[0]}/health"
-  wait_http api2 "http://127.0.0.1:${api_ports[1]}/health"
 
   local host_ports=()
   for i in 1 2; do
