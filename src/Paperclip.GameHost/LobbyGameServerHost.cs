@@ -55,11 +55,14 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     }
 
     /// <inheritdoc />
-    public ValueTask StartAsync(LobbySnapshot lobby, CancellationToken cancellationToken)
+    public async ValueTask StartAsync(LobbySnapshot lobby, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lobby);
         if (!_games.TryGetValue(lobby.Game.Id, out var game))
             throw new InvalidOperationException($"No game server is installed for game {lobby.Game.Id} ({lobby.Game.Name}).");
+        // A lobby asked for before this host's own start (a node's command) gets the first certificate here.
+        if (_certificate.NotAfter is null)
+            await _certificate.RenewAsync(cancellationToken).ConfigureAwait(false);
 
         var lobbyId = lobby.LobbyId;
         var privateKey = _certificate.CreatePrivateKeyCopy();
@@ -101,7 +104,6 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         }
         _lobbies[lobbyId] = running;
         LogLobbyStarted(_logger, lobbyId, game.Name, server.LocalEndPoint);
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>The lobbies whose game server runs here.</summary>
