@@ -35,6 +35,7 @@ public static class PaperclipBackendExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PaperclipOptions>, PaperclipOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IHostCertificateIssuer, ServerKeyHostCertificateIssuer>();
 
         // Both pools are registered; the configured provider picks one when a context is asked for.
         services.AddDbContextPool<SqlitePaperclipDbContext>((sp, db) => db.UseSqlite(ConnectionString(sp, DatabaseProvider.Sqlite)));
@@ -74,13 +75,7 @@ public static class PaperclipBackendExtensions
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, PaperclipJsonContext.Default);
         });
         services.AddProblemDetails();
-        // A registry that cannot answer (Redis down or emptied) is 503, never a guess.
-        services.AddExceptionHandler(o => o.StatusCodeSelector = ex => ex switch
-        {
-            Microsoft.AspNetCore.Http.BadHttpRequestException bad => bad.StatusCode,
-            LobbyRegistryUnavailableException => StatusCodes.Status503ServiceUnavailable,
-            _ => StatusCodes.Status500InternalServerError,
-        });
+        services.AddExceptionHandler(o => o.StatusCodeSelector = StatusCodeOf);
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<PaperclipOptions>>((kestrel, paperclip) => kestrel.Limits.MaxRequestBodySize = paperclip.Value.MaxRequestBodyBytes);
         services.AddPaperclipOpenApi();
@@ -108,6 +103,8 @@ public static class PaperclipBackendExtensions
         api.MapHealthEndpoints();
         app.MapPaperclipOperations();
         var options = app.Services.GetRequiredService<IOptions<PaperclipOptions>>().Value;
+        if (options.Mode == ServerMode.Api)
+            api.MapHostCertificateEndpoints();
         app.MapPaperclipOpenApi(options.ApiReference ?? app.Environment.IsDevelopment());
         return app;
     }
@@ -124,6 +121,22 @@ public static class PaperclipBackendExtensions
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(PaperclipOptions), [e.Message]);
         }
+    }
+
+    // A registry that cannot answer (Redis down or emptied) or a database that does not (stopped,
+    // restarting, unreachable) is 503, never a guess, so clients retry; only a fault of ours is 500.
+    private static int StatusCodeOf(Exception exception)
+    {
+        if (exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad)
+            return bad.StatusCode;
+        if (exception is LobbyRegistryUnavailableException)
+            return StatusCodes.Status503ServiceUnavailable;
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException { IsTransient: true } or System.Net.Sockets.SocketException or System.TimeoutException)
+                return StatusCodes.Status503ServiceUnavailable;
+        }
+        return StatusCodes.Status500InternalServerError;
     }
 
     private static string ConnectionString(IServiceProvider services, DatabaseProvider provider)

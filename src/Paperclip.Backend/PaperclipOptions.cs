@@ -10,6 +10,16 @@ public sealed class PaperclipOptions
     /// <summary>The configuration section name.</summary>
     public const string SectionName = "Paperclip";
 
+    /// <summary>
+    /// Which parts this process runs: <c>Embedded</c> (the default: the API, an in-memory lobby
+    /// registry and every lobby's game server in one process), <c>Api</c> (a stateless API node of a
+    /// cluster) or <c>GameHost</c> (a cluster's game-server process). See docs/scaling.md.
+    /// </summary>
+    public ServerMode Mode { get; set; } = ServerMode.Embedded;
+
+    /// <summary>Settings shared by the processes of a cluster.</summary>
+    public ClusterOptions Cluster { get; set; } = new();
+
     /// <summary>Where generated secrets and keys are kept (default: the working directory).</summary>
     public string? DataDirectory { get; set; }
 
@@ -44,6 +54,41 @@ public sealed class PaperclipOptions
     /// <summary>The data directory, resolved to a full path.</summary>
     public string ResolvedDataDirectory =>
         Path.GetFullPath(string.IsNullOrWhiteSpace(DataDirectory) ? Directory.GetCurrentDirectory() : DataDirectory);
+}
+
+/// <summary>Which parts of Paperclip a process runs (<c>Paperclip:Mode</c>).</summary>
+public enum ServerMode
+{
+    /// <summary>Everything in one process, on SQLite by default: the quick start.</summary>
+    Embedded,
+
+    /// <summary>A stateless API node: PostgreSQL for accounts, Redis for lobbies, no game servers.</summary>
+    Api,
+
+    /// <summary>A game-host node: lobby game servers, registered in Redis, certified by an API node.</summary>
+    GameHost,
+}
+
+/// <summary>Cluster settings (<c>Paperclip:Cluster</c>), used in the <c>Api</c> and <c>GameHost</c> modes.</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>
+    /// The secret game hosts present to API nodes to get their certificate: at least 32
+    /// characters, the same on every process of the cluster. Required in cluster modes.
+    /// </summary>
+    public string? HostSecret { get; set; }
+
+    /// <summary>A game host's API node (or the load balancer before them), e.g. <c>http://10.0.0.5:8080</c>. Required in <c>GameHost</c> mode.</summary>
+    public string? ApiUrl { get; set; }
+
+    /// <summary>
+    /// Lifetime in seconds of a game host's certificate (default a day); the host renews it when
+    /// two thirds have passed. A lobby keeps the certificate it started with.
+    /// </summary>
+    public int HostCertificateSeconds { get; set; } = 86_400;
+
+    /// <summary><see cref="HostCertificateSeconds"/>.</summary>
+    public TimeSpan HostCertificateLifetime => TimeSpan.FromSeconds(HostCertificateSeconds);
 }
 
 /// <summary>The database provider.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.Security;
@@ -9,7 +10,8 @@ namespace Paperclip.Backend;
 /// Checks <see cref="PaperclipOptions"/> at start (<c>ValidateOnStart</c>): every failure names
 /// its configuration key, e.g. <c>Paperclip:Lobbies:PruneSeconds must be 0 to 86400 seconds, not -1.</c>
 /// </summary>
-public sealed class PaperclipOptionsValidator : IValidateOptions<PaperclipOptions>
+/// <param name="configuration">The whole configuration, for the keys other sections own (<c>Paperclip:Redis</c>).</param>
+public sealed class PaperclipOptionsValidator(IConfiguration configuration) : IValidateOptions<PaperclipOptions>
 {
     /// <summary>A day in seconds: the longest lobby or login timer (tokens may last thirty).</summary>
     private const int Day = 86_400;
@@ -56,7 +58,44 @@ public sealed class PaperclipOptionsValidator : IValidateOptions<PaperclipOption
         InRange("Lobbies:ReservationSeconds", lobbies.ReservationSeconds, 1, Day, "seconds");
         InRange("Lobbies:PruneIntervalSeconds", lobbies.PruneIntervalSeconds, 1, Day, "seconds");
 
+        InRange("Cluster:HostCertificateSeconds", options.Cluster.HostCertificateSeconds, 60, 30 * Day, "seconds");
+        if (options.Mode != ServerMode.Embedded)
+            ValidateCluster(options, failures);
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>The least length of <see cref="ClusterOptions.HostSecret"/>.</summary>
+    public const int MinimumHostSecretLength = 32;
+
+    // Every API node must sign and check the same tokens and certificates, so nothing may be
+    // generated per process; the root server key stays on API nodes.
+    private void ValidateCluster(PaperclipOptions options, List<string> failures)
+    {
+        var mode = options.Mode;
+        var prefix = PaperclipOptions.SectionName;
+        if (string.IsNullOrWhiteSpace(options.Cluster.HostSecret) || options.Cluster.HostSecret.Trim().Length < MinimumHostSecretLength)
+            failures.Add($"{prefix}:Cluster:HostSecret must be set to the cluster's shared secret (at least {MinimumHostSecretLength} characters) in Mode={mode}.");
+        if (string.IsNullOrWhiteSpace(configuration[$"{prefix}:Redis:Configuration"]))
+            failures.Add($"{prefix}:Redis:Configuration must name the cluster's Redis (e.g. 127.0.0.1:6379) in Mode={mode}.");
+        if (mode == ServerMode.Api)
+        {
+            if (options.Database.Provider != DatabaseProvider.Postgres)
+                failures.Add($"{prefix}:Database:Provider must be Postgres in Mode=Api (every API node shares one database).");
+            else if (string.IsNullOrWhiteSpace(configuration.GetConnectionString("Paperclip")))
+                failures.Add("ConnectionStrings:Paperclip must name the cluster's PostgreSQL database in Mode=Api.");
+            if (string.IsNullOrWhiteSpace(options.Auth.SigningKey))
+                failures.Add($"{prefix}:Auth:SigningKey must be set in Mode=Api: every API node must check the same tokens.");
+            if (string.IsNullOrWhiteSpace(options.ServerKey))
+                failures.Add($"{prefix}:ServerKey must be set in Mode=Api: every API node must sign with the same server key.");
+        }
+        else
+        {
+            if (!Uri.TryCreate(options.Cluster.ApiUrl, UriKind.Absolute, out var api) || api.Scheme is not ("http" or "https"))
+                failures.Add($"{prefix}:Cluster:ApiUrl must be the http(s) address of an API node in Mode=GameHost.");
+            if (!string.IsNullOrWhiteSpace(options.ServerKey))
+                failures.Add($"{prefix}:ServerKey must not be set in Mode=GameHost: the server's private key stays on API nodes.");
+        }
     }
 
     private static bool IsSigningKey(string text)

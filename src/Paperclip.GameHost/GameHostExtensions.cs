@@ -3,8 +3,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.Operations;
+using Paperclip.Backend.Security;
 using Paperclip.Games;
 using Paperclip.Games.RockPaperScissors;
+using Paperclip.GameHost.Agones;
 
 namespace Paperclip.GameHost;
 
@@ -22,11 +24,25 @@ public static class GameHostExtensions
         var services = builder.Services;
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IGame, RockPaperScissorsGame>());
         services.TryAddSingleton<AccountCertificateValidator>();
+        services.TryAddSingleton<HostCertificate>();
         services.TryAddSingleton<LobbyGameServerHost>();
         services.Replace(ServiceDescriptor.Singleton<ILobbyServerHost>(sp => sp.GetRequiredService<LobbyGameServerHost>()));
         services.AddHostedService(sp => sp.GetRequiredService<LobbyGameServerHost>());
         services.TryAddSingleton<ILobbyConsole>(sp => sp.GetRequiredService<LobbyGameServerHost>());
+        services.AddAgonesWhenConfigured(builder.Configuration);
         services.AddHealthChecks().AddCheck<GameHostingHealthCheck>("game-hosting", tags: [OperationsExtensions.ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>
+    /// For a <c>Mode=GameHost</c> process: the host's certificate comes from an API node
+    /// (<c>Paperclip:Cluster:ApiUrl</c>, with the host secret), as only API nodes hold the server key.
+    /// </summary>
+    public static WebApplicationBuilder AddClusterHostCertificate(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddHttpClient<HttpHostCertificateIssuer>(http => http.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.Replace(ServiceDescriptor.Singleton<IHostCertificateIssuer>(sp => sp.GetRequiredService<HttpHostCertificateIssuer>()));
         return builder;
     }
 }

@@ -8,7 +8,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using BackendOptions = Paperclip.Backend.PaperclipOptions;
 using Paperclip.Backend.Lobbies;
-using Paperclip.Backend.Security;
 using Paperclip.Games;
 using Paperclip.Protocol;
 using Paperclip.Transport;
@@ -17,19 +16,19 @@ namespace Paperclip.GameHost;
 
 /// <summary>
 /// Runs every lobby as a Paperclip server on its own UDP port, in the backend's process: the
-/// server certificate is signed by the backend's server key, players are checked against the
-/// <see cref="IAccountKeyDirectory"/>, members are the accounts whose handshake completed (reported
+/// lobbies present this host's own certificate (<see cref="HostCertificate"/>, signed by the
+/// backend's server key, whose private key this host never sees), players are checked against the
+/// <see cref="Paperclip.Backend.Security.IAccountKeyDirectory"/>, members are the accounts whose handshake completed (reported
 /// to the <see cref="ILobbyMembership"/>, which may refuse them), and the lobby's game (found by
 /// game id among the registered <see cref="IGame"/>s) gets their joins, leaves and messages.
 /// Stopping the host (backend shutdown) tells every player SERVER_DISCONNECT.
 /// </summary>
 public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedService, IAsyncDisposable
 {
-    private static readonly TimeSpan CertificateValidity = TimeSpan.FromDays(30);
     private readonly ConcurrentDictionary<long, RunningLobby> _lobbies = new();
     private readonly Dictionary<long, IGame> _games;
     private readonly ILobbyMembership _membership;
-    private readonly ServerKeyService _serverKey;
+    private readonly HostCertificate _certificate;
     private readonly AccountCertificateValidator _validator;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
@@ -39,13 +38,13 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     private volatile bool _stopping;
 
     /// <summary>Creates the host; lobbies start as the registry creates them.</summary>
-    public LobbyGameServerHost(IEnumerable<IGame> games, ILobbyMembership membership, ServerKeyService serverKey,
+    public LobbyGameServerHost(IEnumerable<IGame> games, ILobbyMembership membership, HostCertificate certificate,
         AccountCertificateValidator validator, TimeProvider time, IOptions<BackendOptions> options, ILoggerFactory loggers, IMeterFactory meters)
     {
         ArgumentNullException.ThrowIfNull(options);
         _games = games.ToDictionary(g => g.Id);
         _membership = membership;
-        _serverKey = serverKey;
+        _certificate = certificate;
         _validator = validator;
         _time = time;
         _loggers = loggers;
@@ -56,18 +55,21 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     }
 
     /// <inheritdoc />
-    public ValueTask StartAsync(LobbySnapshot lobby, CancellationToken cancellationToken)
+    public async ValueTask StartAsync(LobbySnapshot lobby, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lobby);
         if (!_games.TryGetValue(lobby.Game.Id, out var game))
             throw new InvalidOperationException($"No game server is installed for game {lobby.Game.Id} ({lobby.Game.Name}).");
+        // A lobby asked for before this host's own start (a node's command) gets the first certificate here.
+        if (_certificate.NotAfter is null)
+            await _certificate.RenewAsync(cancellationToken).ConfigureAwait(false);
 
         var lobbyId = lobby.LobbyId;
-        var privateKey = _serverKey.ExportPrivateKey();
+        var privateKey = _certificate.CreatePrivateKeyCopy();
         var server = new PaperclipServer(new PaperclipServerOptions
         {
             ListenEndPoint = new IPEndPoint(_bindAddress, lobby.Address.Port),
-            Certificate = _serverKey.CreateCertificate(_time.GetUtcNow().AddMinutes(-5), CertificateValidity),
+            Certificate = _certificate.Certificate,
             PrivateKey = privateKey,
             CertificateValidator = _validator,
             MaxClients = lobby.Size,
@@ -106,7 +108,6 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         }
         _lobbies[lobbyId] = running;
         LogLobbyStarted(_logger, lobbyId, game.Name, server.LocalEndPoint);
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>The lobbies whose game server runs here.</summary>
@@ -125,10 +126,10 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         }
     }
 
-    Task IHostedService.StartAsync(CancellationToken cancellationToken)
+    async Task IHostedService.StartAsync(CancellationToken cancellationToken)
     {
+        await _certificate.RenewAsync(cancellationToken).ConfigureAwait(false);
         _started = true;
-        return Task.CompletedTask;
     }
 
     async Task IHostedService.StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);

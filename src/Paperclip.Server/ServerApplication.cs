@@ -1,10 +1,16 @@
 using Paperclip.Backend;
+using Paperclip.Backend.Lobbies.Redis;
 using Paperclip.GameHost;
+using Paperclip.GameHost.Node;
 using Serilog;
 
 namespace Paperclip.Server;
 
-/// <summary>Builds the Paperclip server: the REST API and the lobby game servers in one host.</summary>
+/// <summary>
+/// Builds the Paperclip server for its <c>Paperclip:Mode</c>: by default the REST API and the
+/// lobby game servers in one host; <c>Api</c> the REST API alone; <c>GameHost</c> the game
+/// servers, certified by an API node (docs/scaling.md).
+/// </summary>
 public static class ServerApplication
 {
     /// <summary>
@@ -16,8 +22,18 @@ public static class ServerApplication
     {
         DotEnvFile.Load(Path.Combine(Directory.GetCurrentDirectory(), ".env"));
         var builder = WebApplication.CreateBuilder(args);
+        // An unreadable mode is reported by the options check at start, naming the key.
+        var mode = Enum.TryParse<ServerMode>(builder.Configuration[$"{PaperclipOptions.SectionName}:Mode"], ignoreCase: true, out var parsed) ? parsed : ServerMode.Embedded;
         builder.AddPaperclipBackend();
-        builder.AddPaperclipGameHost();
+        if (mode == ServerMode.Api)
+            builder.Services.AddRedisLobbyRegistry(builder.Configuration);
+        else
+            builder.AddPaperclipGameHost();
+        if (mode == ServerMode.GameHost)
+        {
+            builder.AddClusterHostCertificate();
+            builder.Services.AddGameHostNode(builder.Configuration);
+        }
         builder.Services.AddSerilog((services, logger) => ServerLogging.Configure(logger, builder.Configuration, services));
 
         var app = builder.Build();

@@ -43,6 +43,8 @@ public sealed class GameHostNodeTests(RedisServer redis) : IClassFixture<RedisSe
         services.AddSingleton(Options.Create(new PaperclipOptions { DataDirectory = data }));
         services.AddSingleton<SecretStore>();
         services.AddSingleton<ServerKeyService>();
+        services.AddSingleton<IHostCertificateIssuer, ServerKeyHostCertificateIssuer>();
+        services.AddSingleton<Paperclip.GameHost.HostCertificate>();
         services.AddSingleton<IAccountKeyDirectory, NoAccounts>();
         services.AddSingleton<IGame, RockPaperScissorsGame>();
         services.AddSingleton<AccountCertificateValidator>();

@@ -24,9 +24,12 @@ public sealed class Platform : WebApplicationFactory<Program>
     private static int _nextRange;
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("paperclip-e2e-").FullName;
     private readonly string _portRange;
+    private readonly Dictionary<string, string> _settings;
 
-    public Platform()
+    /// <param name="settings">More configuration, applied last.</param>
+    public Platform(Dictionary<string, string>? settings = null)
     {
+        _settings = settings ?? [];
         // Each platform gets its own block of ports, so parallel tests never compete for one.
         var start = 45000 + (Interlocked.Increment(ref _nextRange) * 50 % 4000);
         _portRange = $"{start}-{start + 49}";
@@ -43,6 +46,8 @@ public sealed class Platform : WebApplicationFactory<Program>
         builder.UseSetting("Paperclip:Lobbies:PortRange", _portRange);
         builder.UseSetting("Paperclip:Lobbies:PruneSeconds", "60");
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+        foreach (var (key, value) in _settings)
+            builder.UseSetting(key, value);
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
     }
 

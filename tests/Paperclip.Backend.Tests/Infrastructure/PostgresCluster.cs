@@ -51,6 +51,20 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>A cluster of the caller's own (to stop and start in a test); the caller disposes it.</summary>
+    public static Task<PostgresCluster> StartPrivateAsync() => StartAsync();
+
+    /// <summary>Stops the server (fast shutdown: sessions are cut), keeping its data.</summary>
+    public Task StopServerAsync() =>
+        RunAsync("pg_ctl", ["-D", _dataDirectory, "-m", "fast", "-w", "stop"], TimeSpan.FromMinutes(1));
+
+    /// <summary>Starts the stopped server again on the same port.</summary>
+    public Task StartServerAsync() =>
+        RunAsync("pg_ctl", ["-D", _dataDirectory, "-o", ServerOptions, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60", "start"], TimeSpan.FromMinutes(2));
+
+    private string ServerOptions =>
+        $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+
     /// <summary>Stops the shared cluster, if it was started.</summary>
     public static async Task StopSharedAsync()
     {
@@ -128,8 +142,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
 
         await cluster.RunAsync("initdb", ["-D", cluster._dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"], TimeSpan.FromMinutes(2));
-        var options = $"-p {cluster.Port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
-        await cluster.RunAsync("pg_ctl", ["-D", cluster._dataDirectory, "-o", options, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "start"], TimeSpan.FromMinutes(2));
+        await cluster.StartServerAsync();
         return cluster;
     }
 
