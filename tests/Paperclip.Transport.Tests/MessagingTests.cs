@@ -332,6 +332,9 @@ public sealed class MessagingTests
         await using var client = new ClientHarness(new PaperclipClient(TestPki.Shared.ClientOptions(account)));
         await client.Client.ConnectAsync(relay.EndPoint, Token).WaitAsync(Wait.Timeout, Token);
         var connection = server.Joined.Next();
+        // Nothing of the handshake left in flight (its last ACK can arrive after the connect
+        // returns): a retransmission due when the clock jumps would share the PING's datagram.
+        await Wait.UntilAsync(() => connection.Session.Sent.InFlightCount == 0, "the server's handshake messages were acknowledged");
         var received = connection.Statistics.DatagramsReceived;
 
         // Silent for the interval, then one more PING per second (the retry interval) until one gets through.
