@@ -239,12 +239,14 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         {
             lock (_lock)
             {
-                running.Players[player.Connection] = player;
                 running.Session.PlayerJoined(player);
                 foreach (var message in _messages)
                     running.Session.MessageReceived(player, message);
                 _messages.Clear();
                 _seated = player;
+                // Listed last: a message that finds the player listed must come after its join
+                // and the messages kept for it (one that arrives meanwhile waits for this lock).
+                running.Players[player.Connection] = player;
             }
             running.Joining.TryRemove(player.Connection, out _);
         }
