@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -77,37 +76,13 @@ public sealed class ClusterModeTests
         var directory = Directory.CreateTempSubdirectory("paperclip-cluster-").FullName;
         try
         {
-            var start = new ProcessStartInfo("dotnet")
-            {
-                WorkingDirectory = directory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Paperclip.Server.dll"), "--urls", "http://127.0.0.1:0", "--Paperclip:LogDirectory=", "--Paperclip:Mode=Api" })
-                start.ArgumentList.Add(argument);
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-            using var process = Process.Start(start)!;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(90));
-            var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-            var error = process.StandardError.ReadToEndAsync(timeout.Token);
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            finally
-            {
-                if (!process.HasExited)
-                    process.Kill(entireProcessTree: true);
-            }
-
-            Assert.Equal(1, process.ExitCode);
-            var line = Assert.Single((await error).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            var (exitCode, output, error) = await ServerProcess.RunUntilExitAsync(directory, "--Paperclip:Mode=Api");
+            Assert.Equal(1, exitCode);
+            var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             Assert.StartsWith("Configuration error: ", line, StringComparison.Ordinal);
             foreach (var key in new[] { "Paperclip:Cluster:HostSecret", "Paperclip:Redis:Configuration", "Paperclip:Database:Provider", "Paperclip:Auth:SigningKey", "Paperclip:ServerKey" })
                 Assert.Contains(key, line, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", await output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
             Assert.Empty(Directory.GetFiles(directory));
         }
         finally

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Paperclip.Backend.Tests.Infrastructure;
 
@@ -49,36 +48,12 @@ public sealed class ConfigurationTests
         try
         {
             await File.WriteAllTextAsync(Path.Combine(directory, ".env"), "# lobbies\nPaperclip__Lobbies__PruneSeconds=-30\n");
-            var start = new ProcessStartInfo("dotnet")
-            {
-                WorkingDirectory = directory, // where the server looks for .env
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Paperclip.Server.dll"), "--urls", "http://127.0.0.1:0", "--Paperclip:LogDirectory=" })
-                start.ArgumentList.Add(argument);
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-            using var process = Process.Start(start)!;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(90));
-            var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-            var error = process.StandardError.ReadToEndAsync(timeout.Token);
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            finally
-            {
-                if (!process.HasExited)
-                    process.Kill(entireProcessTree: true);
-            }
-
-            Assert.Equal(1, process.ExitCode);
-            var lines = (await error).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var (exitCode, output, error) = await ServerProcess.RunUntilExitAsync(directory);
+            Assert.Equal(1, exitCode);
+            var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var line = Assert.Single(lines);
             Assert.Equal("Configuration error: Paperclip:Lobbies:PruneSeconds must be 0 to 86400 seconds, not -30.", line);
-            Assert.DoesNotContain("   at ", await output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
             Assert.False(File.Exists(Path.Combine(directory, "paperclip.db")), "The server touched the database before checking its configuration.");
         }
         finally
