@@ -34,7 +34,6 @@ internal sealed class SentMessages
     private readonly Queue<(SentMessage Message, ushort Sequence, long SentMs)> _resent = new();
     // Ordered streams whose oldest unacknowledged message an ACK moved (one bit per stream).
     private readonly ulong[] _headMoved = new ulong[(SendStreams.Count + 63) / 64];
-    private bool _anyHeadMoved;
     private readonly SequenceCounter _sequences;
     private readonly ICongestionController _congestion;
     private readonly int _maxPartialMessages;
@@ -244,7 +243,6 @@ internal sealed class SentMessages
         _acknowledgedSinceFlush.Clear();
         _resent.Clear();
         Array.Clear(_headMoved);
-        _anyHeadMoved = false;
         _inFlightPackets = 0;
         _inFlightBytes = 0;
         _lossScanStarted = false;
@@ -307,10 +305,7 @@ internal sealed class SentMessages
         if (message.Stream >= 0 && message.IsSequenced)
             _streams.OnSequencedAcknowledged(message, _inFlight, _moot);
         else if (message.Stream >= 0 && _streams.TryGetHead(message.Stream, _inFlight, out var head) && head == sequence)
-        {
             _headMoved[message.Stream / 64] |= 1UL << (message.Stream % 64);
-            _anyHeadMoved = true;
-        }
         _inFlight.Remove(sequence);
         _inFlightPackets -= message.PacketCount;
         _inFlightBytes -= message.Weight;
@@ -360,8 +355,7 @@ internal sealed class SentMessages
             if (_inFlight.TryGetValue(sequence, out var message) && message.IsOut && message.Retries == 0 && !message.ResendQueued)
             {
                 _congestion.OnLost(now, message.LastSentMs);
-                Resend(message, statistics, queue);
-                _nextCheckMs = Math.Min(_nextCheckMs, now + (long)Rtt.BackoffMs(message.Retries));
+                ResendNow(message, now, queue, statistics);
             }
             if (sequence == limit)
                 break;
@@ -380,8 +374,7 @@ internal sealed class SentMessages
             if (!_inFlight.TryGetValue(sequence, out var current) || !ReferenceEquals(current, message) || message.LastSentMs != sentMs || message.ResendQueued)
                 continue;
             _congestion.OnLost(now, sentMs);
-            Resend(message, statistics, queue);
-            _nextCheckMs = Math.Min(_nextCheckMs, now + (long)Rtt.BackoffMs(message.Retries));
+            ResendNow(message, now, queue, statistics);
         }
     }
 
@@ -390,9 +383,6 @@ internal sealed class SentMessages
     // refuses it, it goes at once rather than after its doubled timeout.
     private void ResendNewHeads(long now, OutgoingPackets queue, ConnectionStatistics statistics)
     {
-        if (!_anyHeadMoved)
-            return;
-        _anyHeadMoved = false;
         for (var word = 0; word < _headMoved.Length; word++)
         {
             for (var bits = _headMoved[word]; bits != 0; bits &= bits - 1)
@@ -400,13 +390,17 @@ internal sealed class SentMessages
                 var stream = (word * 64) + System.Numerics.BitOperations.TrailingZeroCount(bits);
                 if (_streams.TryGetHead(stream, _inFlight, out var sequence)
                     && _inFlight[sequence] is { IsOut: true, Retries: > 0, ResendQueued: false } head)
-                {
-                    Resend(head, statistics, queue);
-                    _nextCheckMs = Math.Min(_nextCheckMs, now + (long)Rtt.BackoffMs(head.Retries));
-                }
+                    ResendNow(head, now, queue, statistics);
             }
             _headMoved[word] = 0;
         }
+    }
+
+    // A resend outside the timer's look: its next timeout must be on the deadline too.
+    private void ResendNow(SentMessage message, long now, OutgoingPackets queue, ConnectionStatistics statistics)
+    {
+        Resend(message, statistics, queue);
+        _nextCheckMs = Math.Min(_nextCheckMs, now + (long)Rtt.BackoffMs(message.Retries));
     }
 
     private void Resend(SentMessage message, ConnectionStatistics statistics, OutgoingPackets queue)
