@@ -74,7 +74,9 @@ internal abstract class Session : SessionCore, ITimed, ILoopWork, IFlushable
                 Send(message);
                 return true;
             }
-            if (_sendQueue.Enqueue(message, _clock.NowMilliseconds))
+            // Only an unreliable message's age is looked at (it may go stale): no clock read for the rest.
+            var queuedAt = (message.Header.Flags & PacketFlags.Reliable) == 0 ? _clock.NowMilliseconds : 0;
+            if (_sendQueue.Enqueue(message, queuedAt))
                 PostToLoop();
             return true;
         }
@@ -111,9 +113,9 @@ internal abstract class Session : SessionCore, ITimed, ILoopWork, IFlushable
         return writable.Task.WaitAsync(cancellationToken);
     }
 
-    protected override void OnSendBufferReleased(int bytes)
+    protected override void OnSendBufferReleased(long bytes, int messages)
     {
-        Interlocked.Decrement(ref _bufferedMessages);
+        Interlocked.Add(ref _bufferedMessages, -messages);
         if (Interlocked.Add(ref _bufferedBytes, -bytes) <= Settings.MaxSendBufferBytes / 2 && Volatile.Read(ref _writable) is not null)
             SignalWritable();
     }

@@ -114,12 +114,17 @@ internal sealed class TestCore(TransportSettings settings, IDatagramSink sink, l
 
     public int OutputPendingCalls { get; private set; }
 
+    /// <summary>Each report of application messages leaving the send buffer: bytes and messages.</summary>
+    public List<(long Bytes, int Messages)> Releases { get; } = [];
+
     /// <summary>Called with each message as it is delivered (the pair test checks content there).</summary>
     public Action<byte[], MessageInfo>? OnDelivered { get; set; }
 
     public override bool OnPlaintextHandshake(ReadOnlySpan<byte> datagram, in PacketHeader header) => false;
 
     protected override void OnOutputPending() => OutputPendingCalls++;
+
+    protected override void OnSendBufferReleased(long bytes, int messages) => Releases.Add((bytes, messages));
 
     protected override void OnMessage(ReadOnlySpan<byte> data, in MessageInfo info)
     {

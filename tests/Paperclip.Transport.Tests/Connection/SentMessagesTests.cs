@@ -106,6 +106,23 @@ public sealed class SentMessagesTests : IDisposable
     }
 
     [Fact]
+    public void An_ACK_gives_one_RTT_sample_timed_from_the_newest_message_it_acknowledges()
+    {
+        Launch();
+        Flush(0);
+        _clock.Advance(TimeSpan.FromMilliseconds(30));
+        Launch();
+        Flush(30);
+        _clock.Advance(TimeSpan.FromMilliseconds(10));
+
+        _sent.OnAck(ackId: 1, ackBits: 0b1, 40, _queue, _statistics); // 1 (sent 10 ms ago) and 0 (40 ms ago)
+
+        Assert.Equal(0, _sent.InFlightCount);
+        Assert.Equal(10, _sent.Rtt.SmoothedMs); // a second sample of 40 ms would have made it 13.75
+        Assert.Equal(5, _sent.Rtt.VariationMs);
+    }
+
+    [Fact]
     public void ACK_and_ACK_BITS_land_messages_and_launch_the_backlog_in_order()
     {
         var sent = Enumerable.Range(0, 128).Select(_ => Launch(HalfDatagram)).ToArray();

@@ -68,7 +68,11 @@ internal sealed class SentMessages
         _reliableTimeoutMs = settings.ReliableTimeoutMs;
         _maxRetransmissionTimeoutMs = settings.MaxRetransmissionTimeoutMs;
         Rtt = new RttEstimator(settings.InitialRetransmissionTimeoutMs, settings.MaxRetransmissionTimeoutMs);
-        _moot = sequence => Acked(sequence, sample: false);
+        _moot = sequence =>
+        {
+            var noSample = true;
+            Acked(sequence, timestamp: 0, ref noSample, out _);
+        };
     }
 
     /// <summary>The CHANNEL streams' CSEQ counters and windows.</summary>
@@ -132,12 +136,17 @@ internal sealed class SentMessages
     public void OnAck(ushort ackId, ushort ackBits, long now, OutgoingPackets queue, ConnectionStatistics statistics)
     {
         var timeout = Rtt.TimeoutMs;
-        var acknowledged = Acked(ackId, sample: true, out var latestSentMs);
+        var timestamp = _time.GetTimestamp();
+        // One RTT sample per ACK, as RFC 9002 §5.1 takes it: from the newest message it newly
+        // acknowledges that left only once. Samples from the older ones it also covers would add
+        // nothing but their position in the batch.
+        var sampled = false;
+        var acknowledged = Acked(ackId, timestamp, ref sampled, out var latestSentMs);
         var largest = ackId;
         for (var i = 0; ackBits != 0; i++, ackBits >>= 1)
         {
             var sequence = (ushort)(ackId - 1 - i);
-            if ((ackBits & 1) == 0 || !Acked(sequence, sample: true, out var sentMs))
+            if ((ackBits & 1) == 0 || !Acked(sequence, timestamp, ref sampled, out var sentMs))
                 continue;
             latestSentMs = Math.Max(latestSentMs, sentMs);
             if (!acknowledged)
@@ -287,12 +296,11 @@ internal sealed class SentMessages
         _awaitingFlush.Add(message);
     }
 
-    private bool Acked(ushort sequence, bool sample) => Acked(sequence, sample, out _);
-
     // An ACK for a sequence never sent (or already acknowledged) finds nothing. A moot message
-    // (an older one of a sequenced stream) gives no RTT sample: its ACK never came.
-    // sentMs: when the copy the ACK answers left, where that can be told; else long.MinValue.
-    private bool Acked(ushort sequence, bool sample, out long sentMs)
+    // (an older one of a sequenced stream) gives no RTT sample: its ACK never came. sampled: true
+    // once this ACK gave its sample. sentMs: when the copy the ACK answers left, where that can be
+    // told; else long.MinValue.
+    private bool Acked(ushort sequence, long timestamp, ref bool sampled, out long sentMs)
     {
         sentMs = long.MinValue;
         if (!_inFlight.TryGetValue(sequence, out var message) || !message.IsOut)
@@ -300,8 +308,19 @@ internal sealed class SentMessages
         // When its latest copy left: certain when it left once. For a resent message, an ACK that
         // came at least half a round trip after its latest copy left is taken for that copy's (an
         // earlier copy's would, as a rule, have come sooner); a wrong guess costs one spurious resend.
-        if (message.Retries == 0 || _time.GetElapsedTime(message.LastSentTimestamp).TotalMilliseconds >= Rtt.SmoothedMs / 2)
+        if (message.Retries == 0)
+        {
             sentMs = message.LastSentMs;
+            if (!sampled)
+            {
+                Rtt.Add(_time.GetElapsedTime(message.FirstSentTimestamp, timestamp).TotalMilliseconds);
+                sampled = true;
+            }
+        }
+        else if (_time.GetElapsedTime(message.LastSentTimestamp, timestamp).TotalMilliseconds >= Rtt.SmoothedMs / 2)
+        {
+            sentMs = message.LastSentMs;
+        }
         if (message.Stream >= 0 && message.IsSequenced)
             _streams.OnSequencedAcknowledged(message, _inFlight, _moot);
         else if (message.Stream >= 0 && _streams.TryGetHead(message.Stream, _inFlight, out var head) && head == sequence)
@@ -314,8 +333,6 @@ internal sealed class SentMessages
             _fragmentedInFlight--;
             _fragmentedBytesInFlight -= message.MessageBytes;
         }
-        if (sample && message.Retries == 0)
-            Rtt.Add(_time.GetElapsedTime(message.FirstSentTimestamp).TotalMilliseconds);
         _congestion.OnAcknowledged(message.Weight, message.LastSentMs);
         Acknowledged?.Invoke(sequence, message.BufferedBytes);
         _acknowledgedSinceFlush.Add(message);

@@ -35,6 +35,10 @@ internal abstract partial class SessionCore : IReceiveHandler
     private long _errorWindowStartMs;
     private int _errorsInWindow;
     private bool _outputPending;
+    // Send-buffer bytes and messages released since the owner was last told: told once per ACK or
+    // flush, not per message (the owner's counters are shared with application threads).
+    private long _releasedBytes;
+    private int _releasedMessages;
     private long _lastNowMs;
     private int _closed;
 
@@ -50,7 +54,7 @@ internal abstract partial class SessionCore : IReceiveHandler
             Acknowledged = (sequence, bufferedBytes) =>
             {
                 if (bufferedBytes >= 0)
-                    OnSendBufferReleased(bufferedBytes);
+                    Release(bufferedBytes);
                 OnAcknowledged(sequence);
             },
         };
@@ -136,7 +140,7 @@ internal abstract partial class SessionCore : IReceiveHandler
                 return;
             }
             header.Sequence = _sequences.Take();
-            OnSendBufferReleased(message.Data.Length);
+            Release(message.Data.Length);
             if ((header.Flags & PacketFlags.Frag) == 0)
             {
                 _outgoing.Add(header, message.Data, framing);
@@ -158,12 +162,27 @@ internal abstract partial class SessionCore : IReceiveHandler
     public void DropUnsent(in OutgoingMessage message)
     {
         Statistics.UnreliableDropped++;
-        OnSendBufferReleased(message.Data.Length);
+        OnSendBufferReleased(message.Data.Length, 1);
     }
 
-    /// <summary>Hook: bytes of application messages left the send buffer (sent unreliable, acknowledged, or dropped).</summary>
-    protected virtual void OnSendBufferReleased(int bytes)
+    /// <summary>Hook: application messages left the send buffer (sent unreliable, acknowledged, or dropped).</summary>
+    protected virtual void OnSendBufferReleased(long bytes, int messages)
     {
+    }
+
+    private void Release(int bytes)
+    {
+        _releasedBytes += bytes;
+        _releasedMessages++;
+    }
+
+    private void PublishReleased()
+    {
+        if (_releasedMessages == 0)
+            return;
+        OnSendBufferReleased(_releasedBytes, _releasedMessages);
+        _releasedBytes = 0;
+        _releasedMessages = 0;
     }
 
     /// <summary>Queues an ERROR with a UTF-8 explanation cut to 256 bytes (on a character boundary).</summary>
@@ -202,6 +221,7 @@ internal abstract partial class SessionCore : IReceiveHandler
     public void Flush(long now, long timestamp)
     {
         _outputPending = false;
+        PublishReleased();
         if (IsClosed)
             return;
         if (_acks.TryTake(out var ackId, out var ackBits))
@@ -303,6 +323,7 @@ internal abstract partial class SessionCore : IReceiveHandler
     {
         var queued = _outgoing.Count;
         _sent.OnAck(ackId, ackBits, _lastNowMs, _outgoing, Statistics);
+        PublishReleased();
         if (_sent.Rtt.SmoothedMs > 0)
             Statistics.SetRoundTripTime(_sent.Rtt.SmoothedMs);
         if (_outgoing.Count != queued)
