@@ -35,7 +35,7 @@ internal sealed class SendStreams
     /// True when an ordered message with <paramref name="channelSequence"/> is inside its stream's
     /// send window: less than 4096 past the oldest message of the stream still in flight.
     /// </summary>
-    public bool InWindow(int stream, ushort channelSequence, Dictionary<ushort, SentMessage> inFlight)
+    public bool InWindow(int stream, ushort channelSequence, InFlightMessages inFlight)
     {
         var queue = _inFlight[stream];
         if (queue is null)
@@ -49,7 +49,7 @@ internal sealed class SendStreams
     /// A reliable sequenced message was acknowledged: every older message of its stream still in
     /// flight is moot. Calls <paramref name="moot"/> with each one's sequence id.
     /// </summary>
-    public void OnSequencedAcknowledged(SentMessage acknowledged, Dictionary<ushort, SentMessage> inFlight, Action<ushort> moot)
+    public void OnSequencedAcknowledged(SentMessage acknowledged, InFlightMessages inFlight, Action<ushort> moot)
     {
         var queue = _inFlight[acknowledged.Stream];
         while (queue is { Count: > 0 })
@@ -73,7 +73,7 @@ internal sealed class SendStreams
     /// The oldest message of an ordered stream still in flight, if any: every earlier one was
     /// acknowledged, so it is the one the receiver waits for, which it never refuses (§2.2).
     /// </summary>
-    public bool TryGetHead(int stream, Dictionary<ushort, SentMessage> inFlight, out ushort sequence)
+    public bool TryGetHead(int stream, InFlightMessages inFlight, out ushort sequence)
     {
         sequence = 0;
         var queue = _inFlight[stream];
@@ -89,6 +89,6 @@ internal sealed class SendStreams
 
     public void Clear() => Array.Clear(_inFlight);
 
-    private static bool IsInFlight((ushort Sequence, ushort ChannelSequence) entry, int stream, Dictionary<ushort, SentMessage> inFlight) =>
-        inFlight.TryGetValue(entry.Sequence, out var message) && message.Stream == stream && message.ChannelSequence == entry.ChannelSequence;
+    private static bool IsInFlight((ushort Sequence, ushort ChannelSequence) entry, int stream, InFlightMessages inFlight) =>
+        inFlight.TryGet(entry.Sequence, out var message) && message.Stream == stream && message.ChannelSequence == entry.ChannelSequence;
 }

@@ -20,10 +20,7 @@ internal enum RetransmitOutcome
 /// </summary>
 internal sealed class SentMessages
 {
-    private readonly Dictionary<ushort, SentMessage> _inFlight = [];
-    // Sequence ids of RELIABLE messages in launch order (and so SEQ order): the front is the oldest
-    // unacknowledged, once entries no longer in flight are skipped.
-    private readonly Queue<ushort> _launchOrder = new();
+    private readonly InFlightMessages _inFlight = new();
     private readonly SendStreams _streams = new();
     private readonly Action<ushort> _moot;
     private readonly Queue<SentMessage> _backlog = new();
@@ -84,12 +81,7 @@ internal sealed class SentMessages
     /// </summary>
     public bool CanTakeSequence
     {
-        get
-        {
-            while (_launchOrder.Count > 0 && !_inFlight.ContainsKey(_launchOrder.Peek()))
-                _launchOrder.Dequeue();
-            return _launchOrder.Count == 0 || (ushort)(_sequences.Next - _launchOrder.Peek()) < ProtocolConstants.SequenceWindow;
-        }
+        get => _inFlight.Count == 0 || (ushort)(_sequences.Next - _inFlight.Oldest) < ProtocolConstants.SequenceWindow;
     }
 
     public RttEstimator Rtt { get; }
@@ -209,7 +201,7 @@ internal sealed class SentMessages
         var queued = false;
         var next = long.MaxValue;
         var earliestLastSent = long.MaxValue;
-        foreach (var message in _inFlight.Values)
+        foreach (var message in _inFlight)
         {
             if (!message.IsOut)
                 continue;
@@ -240,13 +232,12 @@ internal sealed class SentMessages
     /// <summary>Drops everything (the session closed).</summary>
     public void Clear()
     {
-        foreach (var message in _inFlight.Values)
+        foreach (var message in _inFlight)
             message.Reset();
         foreach (var message in _backlog)
             message.Reset();
         _inFlight.Clear();
         _backlog.Clear();
-        _launchOrder.Clear();
         _streams.Clear();
         _awaitingFlush.Clear();
         _acknowledgedSinceFlush.Clear();
@@ -282,8 +273,7 @@ internal sealed class SentMessages
     {
         message.AssignSequence(sequence);
         message.QueueInto(queue);
-        _inFlight[sequence] = message;
-        _launchOrder.Enqueue(sequence);
+        _inFlight.Set(sequence, message);
         if (message.Stream >= 0)
             _streams.Launched(message.Stream, sequence, message.ChannelSequence);
         _inFlightPackets += message.PacketCount;
@@ -303,7 +293,7 @@ internal sealed class SentMessages
     private bool Acked(ushort sequence, long timestamp, ref bool sampled, out long sentMs)
     {
         sentMs = long.MinValue;
-        if (!_inFlight.TryGetValue(sequence, out var message) || !message.IsOut)
+        if (!_inFlight.TryGet(sequence, out var message) || !message.IsOut)
             return false;
         // When its latest copy left: certain when it left once. For a resent message, an ACK that
         // came at least half a round trip after its latest copy left is taken for that copy's (an
@@ -350,11 +340,9 @@ internal sealed class SentMessages
     // ACK cannot tell which copy it answers.
     private void ResendLost(ushort limit, long now, OutgoingPackets queue, ConnectionStatistics statistics)
     {
-        while (_launchOrder.Count > 0 && !_inFlight.ContainsKey(_launchOrder.Peek()))
-            _launchOrder.Dequeue();
-        if (_launchOrder.Count == 0)
+        if (_inFlight.Count == 0)
             return;
-        var oldest = _launchOrder.Peek();
+        var oldest = _inFlight.Oldest;
         var span = (ushort)(limit - oldest);
         if (span >= ProtocolConstants.SequenceWindow)
             return; // nothing in flight at or below the limit
@@ -369,7 +357,7 @@ internal sealed class SentMessages
         _lossScanStarted = true;
         for (var sequence = start; ; sequence++)
         {
-            if (_inFlight.TryGetValue(sequence, out var message) && message.IsOut && message.Retries == 0 && !message.ResendQueued)
+            if (_inFlight.TryGet(sequence, out var message) && message.IsOut && message.Retries == 0 && !message.ResendQueued)
             {
                 _congestion.OnLost(now, message.LastSentMs);
                 ResendNow(message, now, queue, statistics);
@@ -388,7 +376,7 @@ internal sealed class SentMessages
         while (_resent.Count > 0 && _resent.Peek().SentMs < acknowledgedSentMs)
         {
             var (message, sequence, sentMs) = _resent.Dequeue();
-            if (!_inFlight.TryGetValue(sequence, out var current) || !ReferenceEquals(current, message) || message.LastSentMs != sentMs || message.ResendQueued)
+            if (!_inFlight.TryGet(sequence, out var current) || !ReferenceEquals(current, message) || message.LastSentMs != sentMs || message.ResendQueued)
                 continue;
             _congestion.OnLost(now, sentMs);
             ResendNow(message, now, queue, statistics);
@@ -406,7 +394,7 @@ internal sealed class SentMessages
             {
                 var stream = (word * 64) + System.Numerics.BitOperations.TrailingZeroCount(bits);
                 if (_streams.TryGetHead(stream, _inFlight, out var sequence)
-                    && _inFlight[sequence] is { IsOut: true, Retries: > 0, ResendQueued: false } head)
+                    && _inFlight.TryGet(sequence, out var head) && head is { IsOut: true, Retries: > 0, ResendQueued: false })
                     ResendNow(head, now, queue, statistics);
             }
             _headMoved[word] = 0;
