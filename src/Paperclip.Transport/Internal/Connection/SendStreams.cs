@@ -35,14 +35,20 @@ internal sealed class SendStreams
     /// True when an ordered message with <paramref name="channelSequence"/> is inside its stream's
     /// send window: less than 4096 past the oldest message of the stream still in flight.
     /// </summary>
-    public bool InWindow(int stream, ushort channelSequence, InFlightMessages inFlight)
+    public bool InWindow(int stream, ushort channelSequence) =>
+        _inFlight[stream] is not { Count: > 0 } queue
+        || (ushort)(channelSequence - queue.Peek().ChannelSequence) < ProtocolConstants.OrderedSendWindow;
+
+    /// <summary>
+    /// An ordered stream's message left flight (acknowledged): the stream's oldest entry moves to
+    /// its oldest message still in flight, so that the window and the head are read without a
+    /// lookup. Each entry is passed over once, while its message was just touched by the ACK.
+    /// </summary>
+    public void OnOrderedRemoved(int stream, InFlightMessages inFlight)
     {
         var queue = _inFlight[stream];
-        if (queue is null)
-            return true;
-        while (queue.Count > 0 && !IsInFlight(queue.Peek(), stream, inFlight))
+        while (queue is { Count: > 0 } && !IsInFlight(queue.Peek(), stream, inFlight))
             queue.Dequeue();
-        return queue.Count == 0 || (ushort)(channelSequence - queue.Peek().ChannelSequence) < ProtocolConstants.OrderedSendWindow;
     }
 
     /// <summary>
@@ -73,15 +79,10 @@ internal sealed class SendStreams
     /// The oldest message of an ordered stream still in flight, if any: every earlier one was
     /// acknowledged, so it is the one the receiver waits for, which it never refuses (§2.2).
     /// </summary>
-    public bool TryGetHead(int stream, InFlightMessages inFlight, out ushort sequence)
+    public bool TryGetHead(int stream, out ushort sequence)
     {
         sequence = 0;
-        var queue = _inFlight[stream];
-        if (queue is null)
-            return false;
-        while (queue.Count > 0 && !IsInFlight(queue.Peek(), stream, inFlight))
-            queue.Dequeue();
-        if (queue.Count == 0)
+        if (_inFlight[stream] is not { Count: > 0 } queue)
             return false;
         sequence = queue.Peek().Sequence;
         return true;

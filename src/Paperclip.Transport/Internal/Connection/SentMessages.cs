@@ -261,7 +261,7 @@ internal sealed class SentMessages
     {
         if (!CanTakeSequence)
             return false;
-        if (message.Stream >= 0 && !message.IsSequenced && !_streams.InWindow(message.Stream, message.ChannelSequence, _inFlight))
+        if (message.Stream >= 0 && !message.IsSequenced && !_streams.InWindow(message.Stream, message.ChannelSequence))
             return false;
         if (message.IsFragmented && _fragmentedInFlight > 0
             && (_fragmentedInFlight >= _maxPartialMessages || _fragmentedBytesInFlight + message.MessageBytes > _maxPartialBytes))
@@ -313,9 +313,11 @@ internal sealed class SentMessages
         }
         if (message.Stream >= 0 && message.IsSequenced)
             _streams.OnSequencedAcknowledged(message, _inFlight, _moot);
-        else if (message.Stream >= 0 && _streams.TryGetHead(message.Stream, _inFlight, out var head) && head == sequence)
+        else if (message.Stream >= 0 && _streams.TryGetHead(message.Stream, out var head) && head == sequence)
             _headMoved[message.Stream / 64] |= 1UL << (message.Stream % 64);
         _inFlight.Remove(sequence);
+        if (message.Stream >= 0 && !message.IsSequenced)
+            _streams.OnOrderedRemoved(message.Stream, _inFlight);
         _inFlightPackets -= message.PacketCount;
         _inFlightBytes -= message.Weight;
         if (message.IsFragmented)
@@ -393,7 +395,7 @@ internal sealed class SentMessages
             for (var bits = _headMoved[word]; bits != 0; bits &= bits - 1)
             {
                 var stream = (word * 64) + System.Numerics.BitOperations.TrailingZeroCount(bits);
-                if (_streams.TryGetHead(stream, _inFlight, out var sequence)
+                if (_streams.TryGetHead(stream, out var sequence)
                     && _inFlight.TryGet(sequence, out var head) && head is { IsOut: true, Retries: > 0, ResendQueued: false })
                     ResendNow(head, now, queue, statistics);
             }
