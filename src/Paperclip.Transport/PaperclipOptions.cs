@@ -57,11 +57,15 @@ public abstract class PaperclipOptions
     /// Bytes a session holds for sending at most: queued, waiting for the congestion or stream
     /// windows, or in flight unacknowledged. Past it <c>TrySend</c> returns false and <c>Send</c>
     /// throws <see cref="SendBufferFullException"/>; <c>WhenWritableAsync</c> waits for room.
-    /// Default 1 MiB: four maximum-size messages, or about 100 ms of a 10 MB/s stream — enough to
-    /// keep a fast path busy, small enough that a slow or vanished peer cannot make a sender hoard
-    /// memory. An empty buffer always takes one message, however large.
+    /// Default 256 KiB: one maximum-size message, or 2.5 MB/s of reliable data over a 100 ms round
+    /// trip (20 Mbit/s: far more than a game sends a player). A larger buffer only queues: with
+    /// 1 MiB, 64 B messages on loopback waited 7 ms in it, and the 16,000 messages it held spilled
+    /// out of the processor's caches — 1.3–1.4 M msg/s where 256 KiB gave 1.9–2.1 M, and every
+    /// loss and size case of the harness was faster too (docs/performance.md). Raise it for bulk
+    /// transfers over long paths. A slow or vanished peer cannot make a sender hoard more. An empty
+    /// buffer always takes one message, however large.
     /// </summary>
-    public int MaxSendBufferBytes { get; set; } = 1 << 20;
+    public int MaxSendBufferBytes { get; set; } = 256 * 1024;
 
     /// <summary>
     /// An unreliable message still queued this long after it was sent (the I/O loop was busy) is
