@@ -75,9 +75,10 @@ internal static class Handshakes
     private static int WarmUp(ChildProcess child)
     {
         const int QuietMethods = 5;
-        // The tiering thread waits for a pause in new tier-0 code before it promotes: one quiet
-        // round can fall inside such a wait.
+        // The tiering thread waits for a pause in new tier-0 code before it promotes, and on a
+        // loaded machine it may not have started: early quiet rounds can fall inside such a wait.
         const int QuietRounds = 3;
+        const int MinimumRounds = 10;
         var quietRounds = 0;
         var rounds = 0;
         var limit = Stopwatch.GetTimestamp() + (long)(WarmUpLimit.TotalSeconds * Stopwatch.Frequency);
@@ -89,7 +90,7 @@ internal static class Handshakes
             var now = JitInfo.GetCompiledMethodCount();
             quietRounds = now - jitted <= QuietMethods ? quietRounds + 1 : 0;
             jitted = now;
-            if (quietRounds == QuietRounds || Stopwatch.GetTimestamp() > limit)
+            if ((quietRounds >= QuietRounds && rounds >= MinimumRounds) || Stopwatch.GetTimestamp() > limit)
             {
                 child.Tell("GO");
                 return rounds;
