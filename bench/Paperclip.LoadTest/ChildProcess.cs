@@ -46,6 +46,9 @@ internal sealed class ChildProcess : IDisposable
         // Started as `dotnet Paperclip.LoadTest.dll`: the child needs the assembly path too.
         if (Path.GetFileNameWithoutExtension(path).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
             info.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
+        // A tracer that started this process (dotnet-trace collect -- …) suspends every runtime
+        // that inherits its diagnostic port: the child would wait for it forever.
+        info.Environment.Remove("DOTNET_DiagnosticPorts");
         info.ArgumentList.Add("child");
         foreach (var argument in arguments)
             info.ArgumentList.Add(argument);

@@ -13,7 +13,7 @@ if (!AccountCertificate.Validate(certificate, AccountKey.ExportPublicKey(account
     return 1;
 }
 
-// The handshake's X25519 key agreement (libsodium's native library, through NSec).
+// The handshake's X25519 key agreement (libsodium's native library, called directly).
 using var ours = EphemeralKey.Generate(KeyAgreement.X25519);
 using var theirs = EphemeralKey.Generate(KeyAgreement.X25519);
 var secret = new byte[EphemeralKey.SharedSecretSize];

@@ -329,10 +329,9 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
                 FailHandshake(handshake, ConnectionError.Connection, "invalid ephemeral key");
                 return;
             }
-            lock (handshake.Lock)
-                SendAnswers(handshake);
-            // The answers are now repeated until the Finished arrives: an earlier deadline, kept on the loop.
-            _endpoint!.Post(new ActionWork(() => _endpoint.Schedule(handshake)));
+            // The answers leave from the loop, with its turn's other datagrams (one sendmmsg on
+            // epoll), and are repeated from there until the Finished arrives.
+            _endpoint!.Post(new AnswersReady(this, handshake));
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -418,6 +417,19 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     }
 
     // ---------------------------------------------------------------- handshake deadlines
+
+    /// <summary>A handshake whose answers are made: sent and scheduled for repeats on the loop.</summary>
+    private sealed class AnswersReady(PaperclipServer server, ServerHandshake handshake) : ILoopWork
+    {
+        public void RunOnLoop()
+        {
+            if (handshake.IsOver)
+                return; // failed, timed out or replaced while the answers were made
+            lock (handshake.Lock)
+                server.SendAnswers(handshake);
+            server._endpoint!.Schedule(handshake);
+        }
+    }
 
     // I/O loop: a pending handshake's timeout, or its answers due again.
     private void OnHandshakeTimer(ServerHandshake handshake, long now)

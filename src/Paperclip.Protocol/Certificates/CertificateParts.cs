@@ -54,6 +54,43 @@ internal sealed class CertificateParts
         return parts is not null;
     }
 
+    /// <summary>
+    /// The subject's public key (SubjectPublicKeyInfo DER) of a DER certificate, read in place
+    /// without copying the certificate or decoding its names: for a signature check on a
+    /// certificate that was parsed and validated already. False, never an exception, when the
+    /// structure up to the key is not a certificate's.
+    /// </summary>
+    public static bool TryReadSubjectPublicKeyInfo(ReadOnlySpan<byte> certificateDer, out ReadOnlySpan<byte> subjectPublicKeyInfo)
+    {
+        subjectPublicKeyInfo = default;
+        try
+        {
+            AsnDecoder.ReadSequence(certificateDer, AsnEncodingRules.DER, out var offset, out var length, out var consumed);
+            if (consumed != certificateDer.Length)
+                return false;
+            var certificate = certificateDer.Slice(offset, length);
+            AsnDecoder.ReadSequence(certificate, AsnEncodingRules.DER, out offset, out length, out _);
+            var fields = certificate.Slice(offset, length);
+            // version [0], serialNumber, signature, issuer, validity, subject: then the key.
+            AsnDecoder.ReadEncodedValue(fields, AsnEncodingRules.DER, out _, out _, out consumed);
+            if (fields[0] != 0xA0)
+                return false;
+            for (var field = 0; field < 6; field++)
+            {
+                fields = fields[consumed..];
+                AsnDecoder.ReadEncodedValue(fields, AsnEncodingRules.DER, out _, out _, out consumed);
+            }
+            if (fields[0] != 0x30)
+                return false;
+            subjectPublicKeyInfo = fields[..consumed];
+            return true;
+        }
+        catch (AsnContentException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>True when the certificate's signature verifies with <paramref name="subjectPublicKeyInfo"/>.</summary>
     public bool IsSignedBy(ReadOnlySpan<byte> subjectPublicKeyInfo) =>
         Signatures.Verify(subjectPublicKeyInfo, Tbs.Span, Signature.Span, SignatureAlgorithm);

@@ -20,11 +20,14 @@ public static class AuthSignature
     public static byte[] SignClient(AsymmetricAlgorithm key, ReadOnlySpan<byte> ephemeralPublicKey) =>
         Signatures.Sign(key, ClientMessage(ephemeralPublicKey));
 
-    /// <summary>Checks a client SIG with the public key of <paramref name="certificateDer"/>.</summary>
+    /// <summary>
+    /// Checks a client SIG with the public key of <paramref name="certificateDer"/>, read in place:
+    /// the server's validator has parsed and checked the certificate itself.
+    /// </summary>
     /// <returns>False, never an exception, for a bad signature or anything malformed.</returns>
     public static bool VerifyClient(ReadOnlySpan<byte> certificateDer, ReadOnlySpan<byte> ephemeralPublicKey, ReadOnlySpan<byte> signature) =>
-        CertificateParts.TryParse(certificateDer, out var parts)
-        && Signatures.Verify(parts.SubjectPublicKeyInfo.Span, ClientMessage(ephemeralPublicKey), signature);
+        CertificateParts.TryReadSubjectPublicKeyInfo(certificateDer, out var subjectPublicKeyInfo)
+        && Signatures.Verify(subjectPublicKeyInfo, ClientMessage(ephemeralPublicKey), signature);
 
     /// <summary>The server's SIG: over <c>"paperclip v1 server auth" || SHA-256(client AUTH datagram) || KEY</c>.</summary>
     /// <param name="key">The server certificate's private key (RSA or ECDsa).</param>

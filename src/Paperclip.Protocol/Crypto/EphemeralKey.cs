@@ -1,7 +1,4 @@
 using System.Security.Cryptography;
-#if NET9_0_OR_GREATER
-using NSec.Cryptography;
-#endif
 
 namespace Paperclip.Protocol.Crypto;
 
@@ -14,7 +11,7 @@ public enum KeyAgreement
     X25519,
 }
 
-/// <summary>A fresh key pair for one handshake (protocol §6.1), P-256 through .NET or X25519 through libsodium (NSec).</summary>
+/// <summary>A fresh key pair for one handshake (protocol §6.1), P-256 through .NET or X25519 through libsodium.</summary>
 public sealed class EphemeralKey : IDisposable
 {
     /// <summary>Bytes of the shared secret Z.</summary>
@@ -30,11 +27,7 @@ public sealed class EphemeralKey : IDisposable
     private const int X25519KeySize = 44;
 
     private readonly ECDiffieHellman? _p256;
-#if NET9_0_OR_GREATER
-    private readonly Key? _x25519;
-#else
-    private readonly X25519Sodium? _x25519; // NSec needs .NET 9: libsodium itself on .NET 8
-#endif
+    private readonly X25519Sodium? _x25519;
 
     private EphemeralKey(ECDiffieHellman key)
     {
@@ -43,21 +36,12 @@ public sealed class EphemeralKey : IDisposable
         PublicKey = key.ExportSubjectPublicKeyInfo();
     }
 
-#if NET9_0_OR_GREATER
-    private EphemeralKey(Key key)
-    {
-        _x25519 = key;
-        Algorithm = KeyAgreement.X25519;
-        PublicKey = key.PublicKey.Export(KeyBlobFormat.PkixPublicKey);
-    }
-#else
     private EphemeralKey(X25519Sodium key)
     {
         _x25519 = key;
         Algorithm = KeyAgreement.X25519;
         PublicKey = [.. X25519Prefix, .. key.PublicKey];
     }
-#endif
 
     /// <summary>Which algorithm the key pair is of.</summary>
     public KeyAgreement Algorithm { get; }
@@ -69,11 +53,7 @@ public sealed class EphemeralKey : IDisposable
     public static EphemeralKey Generate(KeyAgreement algorithm = KeyAgreement.P256) => algorithm switch
     {
         KeyAgreement.P256 => new(ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256)),
-#if NET9_0_OR_GREATER
-        KeyAgreement.X25519 => new(Key.Create(KeyAgreementAlgorithm.X25519)),
-#else
         KeyAgreement.X25519 => new(X25519Sodium.Create()),
-#endif
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
     };
 
@@ -106,11 +86,7 @@ public sealed class EphemeralKey : IDisposable
     {
         if (privateKey32.Length != ScalarSize)
             throw new ArgumentException($"An X25519 private key is {ScalarSize} bytes.", nameof(privateKey32));
-#if NET9_0_OR_GREATER
-        return new(Key.Import(KeyAgreementAlgorithm.X25519, privateKey32, KeyBlobFormat.RawPrivateKey));
-#else
         return new(X25519Sodium.Import(privateKey32));
-#endif
     }
 
     /// <summary>
@@ -182,23 +158,11 @@ public sealed class EphemeralKey : IDisposable
 
     private bool TryAgreeX25519(ReadOnlySpan<byte> peerKey32, Span<byte> sharedSecret)
     {
-        // RFC 7748: the receiver masks bit 255 of the u-coordinate (NSec refuses it set).
+        // RFC 7748: the receiver masks bit 255 of the u-coordinate.
         Span<byte> masked = stackalloc byte[ScalarSize];
         peerKey32.CopyTo(masked);
         masked[^1] &= 0x7F;
-#if !NET9_0_OR_GREATER
+        // False when Z is all zeros (a low-order point): CONNECTION / CONNECTION.
         return _x25519!.TryAgree(masked, sharedSecret);
-#else
-        if (!NSec.Cryptography.PublicKey.TryImport(KeyAgreementAlgorithm.X25519, masked, KeyBlobFormat.RawPublicKey, out var peer) || peer is null)
-            return false;
-        // Agree returns null when Z is all zeros (a low-order point): CONNECTION / CONNECTION.
-        using var secret = KeyAgreementAlgorithm.X25519.Agree(_x25519!, peer, new SharedSecretCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
-        if (secret is null)
-            return false;
-        var z = secret.Export(SharedSecretBlobFormat.RawSharedSecret);
-        z.CopyTo(sharedSecret);
-        CryptographicOperations.ZeroMemory(z);
-        return true;
-#endif
     }
 }

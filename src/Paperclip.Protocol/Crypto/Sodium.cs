@@ -3,9 +3,8 @@ using System.Runtime.InteropServices;
 namespace Paperclip.Protocol.Crypto;
 
 /// <summary>
-/// The few libsodium functions Paperclip calls itself — AES-256-GCM with a precomputed key state,
-/// and on .NET 8 (where NSec is not available) X25519 — from the native library that the
-/// <c>libsodium</c> package (a dependency of NSec.Cryptography) ships.
+/// The few libsodium functions Paperclip calls — AES-256-GCM with a precomputed key state, and
+/// X25519 — from the native library that the <c>libsodium</c> package ships.
 /// </summary>
 internal static unsafe partial class Sodium
 {
@@ -45,13 +44,11 @@ internal static unsafe partial class Sodium
     public static partial int crypto_aead_aes256gcm_decrypt_detached_afternm(byte* m, byte* nsec, byte* c, ulong cipherLength, byte* mac,
         byte* ad, ulong adLength, byte* nonce, void* state);
 
-#if !NET9_0_OR_GREATER
     [LibraryImport(Library)]
     public static partial int crypto_scalarmult_curve25519(Span<byte> q, ReadOnlySpan<byte> n, ReadOnlySpan<byte> p);
 
     [LibraryImport(Library)]
     public static partial int crypto_scalarmult_curve25519_base(Span<byte> q, ReadOnlySpan<byte> n);
-#endif
 
     private static bool Probe()
     {

@@ -1,11 +1,12 @@
-#if !NET9_0_OR_GREATER
 using System.Security.Cryptography;
 
 namespace Paperclip.Protocol.Crypto;
 
 /// <summary>
-/// An X25519 key pair through libsodium's own functions, for .NET 8, where NSec (which needs
-/// .NET 9) is not available; the native library is the same one NSec uses (the libsodium package).
+/// An X25519 key pair through libsodium's own functions (the native library of the libsodium
+/// package). The private key lives in a pinned array, never moved by the GC and zeroed on
+/// disposal: an ephemeral key lives for one handshake, and NSec's guarded allocations (mmap,
+/// mprotect, mlock and their undoing per key) cost more system time than the scalar multiplication.
 /// </summary>
 internal sealed class X25519Sodium : IDisposable
 {
@@ -26,13 +27,17 @@ internal sealed class X25519Sodium : IDisposable
     public static X25519Sodium Create()
     {
         Sodium.EnsureInitialized();
-        return new X25519Sodium(RandomNumberGenerator.GetBytes(KeySize));
+        var privateKey = GC.AllocateUninitializedArray<byte>(KeySize, pinned: true);
+        RandomNumberGenerator.Fill(privateKey);
+        return new X25519Sodium(privateKey);
     }
 
     public static X25519Sodium Import(ReadOnlySpan<byte> privateKey32)
     {
         Sodium.EnsureInitialized();
-        return new X25519Sodium(privateKey32.ToArray());
+        var privateKey = GC.AllocateUninitializedArray<byte>(KeySize, pinned: true);
+        privateKey32.CopyTo(privateKey);
+        return new X25519Sodium(privateKey);
     }
 
     /// <summary>Z with the peer's raw (bit-255-masked) key; false when Z is all zeros (a low-order point).</summary>
@@ -48,4 +53,3 @@ internal sealed class X25519Sodium : IDisposable
 
     public void Dispose() => CryptographicOperations.ZeroMemory(_privateKey);
 }
-#endif

@@ -76,6 +76,25 @@ public sealed class AuthSignatureTests
         }, iter: 500);
     }
 
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void The_key_read_in_place_is_the_one_the_full_parse_finds(KeyAlgorithm algorithm)
+    {
+        using var key = AccountKey.Generate(algorithm);
+        foreach (var certificate in new[] { AccountCertificate.Create(key, 1, "Mario", Now, TimeSpan.FromHours(1)), ServerCertificate.Create(key, Now, TimeSpan.FromHours(1)) })
+        {
+            Assert.True(CertificateParts.TryParse(certificate, out var parts));
+            Assert.True(CertificateParts.TryReadSubjectPublicKeyInfo(certificate, out var subjectPublicKeyInfo));
+            Assert.Equal(parts.SubjectPublicKeyInfo.ToArray(), subjectPublicKeyInfo.ToArray());
+            Assert.Equal(key.ExportSubjectPublicKeyInfo(), subjectPublicKeyInfo.ToArray());
+
+            // Every truncation, and trailing bytes, are refused without an exception.
+            for (var length = 0; length < certificate.Length; length++)
+                Assert.False(CertificateParts.TryReadSubjectPublicKeyInfo(certificate.AsSpan(0, length), out _));
+            Assert.False(CertificateParts.TryReadSubjectPublicKeyInfo([.. certificate, 0], out _));
+        }
+    }
+
     [Fact]
     public void Unsupported_key_types_are_refused_at_signing()
     {

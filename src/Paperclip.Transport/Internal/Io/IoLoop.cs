@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using Microsoft.Extensions.Logging;
 
 namespace Paperclip.Transport.Internal.Io;
@@ -7,8 +8,9 @@ namespace Paperclip.Transport.Internal.Io;
 /// One I/O thread of the process-wide engine. Every socket registered with it, every session on
 /// those sockets and every deadline of theirs runs here, one thing at a time, so the session
 /// core needs no lock. A turn: run work posted from other threads, run due timers, flush the
-/// sessions that queued output (so a burst of input leaves as few datagrams as it can), then
-/// wait for readiness, a post, or the next deadline. With nothing to do it sleeps in the kernel.
+/// sessions that queued output (so a burst of input leaves as few datagrams as it can), hand the
+/// datagrams of the turn to the kernel (one sendmmsg per socket on epoll), then wait for
+/// readiness, a post, or the next deadline. With nothing to do it sleeps in the kernel.
 /// </summary>
 internal abstract partial class IoLoop
 {
@@ -81,6 +83,17 @@ internal abstract partial class IoLoop
 
     public abstract void Register(UdpEndpoint endpoint);
 
+    /// <summary>
+    /// Keeps a copy of <paramref name="datagram"/> to leave with the others of this turn. Loop
+    /// thread. False when this loop does not batch it: the caller sends it now, after what it queued before.
+    /// </summary>
+    public virtual bool TryQueueSend(UdpEndpoint endpoint, ReadOnlySpan<byte> datagram, SocketAddress to) => false;
+
+    /// <summary>Sends what <see cref="TryQueueSend"/> kept. Loop thread.</summary>
+    protected virtual void FlushSends()
+    {
+    }
+
     /// <summary>Stops watching the endpoint's socket. Loop thread.</summary>
     public abstract void Unregister(UdpEndpoint endpoint);
 
@@ -125,6 +138,7 @@ internal abstract partial class IoLoop
         }
         SystemTimers.RunDue(Clock.SystemMilliseconds);
         FlushDirty();
+        FlushSends();
 
         int timeout;
         if (!_posted.IsEmpty)

@@ -4,8 +4,8 @@ namespace Paperclip.Transport.Internal.Io;
 
 /// <summary>
 /// The few Linux system calls the epoll engine makes itself (x86-64 and arm64 share these
-/// layouts): readiness of many sockets on one thread, a wake-up fd, non-blocking receives
-/// straight into a <see cref="System.Net.SocketAddress"/>, and the open-files limit.
+/// layouts): readiness of many sockets on one thread, a wake-up fd, non-blocking batched receives
+/// and sends from native slots, and the open-files limit.
 /// </summary>
 internal static unsafe partial class Libc
 {
@@ -62,7 +62,7 @@ internal static unsafe partial class Libc
         public nuint Length;
     }
 
-    /// <summary>struct mmsghdr (LP64): a struct msghdr (56 bytes) and the received length, 64 bytes.</summary>
+    /// <summary>struct mmsghdr (LP64): a struct msghdr (56 bytes) and the length received or sent, 64 bytes.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 64)]
     public struct MMsgHdr
     {
@@ -79,6 +79,13 @@ internal static unsafe partial class Libc
     /// <summary>Receives up to <paramref name="count"/> datagrams in one call; the number received, or -1.</summary>
     [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
     public static partial int RecvMMsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);
+
+    /// <summary>
+    /// Sends up to <paramref name="count"/> datagrams in one call; the number sent (the first ones),
+    /// or -1 when the first could not be sent (errno says why).
+    /// </summary>
+    [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
+    public static partial int SendMMsg(int fd, MMsgHdr* messages, uint count, int flags);
 
     [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
     public static partial int GetRLimit(int resource, RLimit* limit);

@@ -22,7 +22,9 @@ internal interface IDatagramHandler
 /// One UDP socket on one <see cref="IoLoop"/> of the shared engine: its datagrams are handled on
 /// that loop, and the deadlines of its sessions are kept there — in the loop's own timer queue on
 /// the system clock, or in one of the endpoint's own, driven by a timer of the injected
-/// <see cref="TimeProvider"/> (a test's fake clock). Sends go straight to the socket from any thread.
+/// <see cref="TimeProvider"/> (a test's fake clock). A send on the loop's thread (a session's
+/// flush, a handshake repeat) is kept by the loop and leaves with the turn's others; a send from
+/// another thread goes straight to the socket.
 /// </summary>
 internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
 {
@@ -51,6 +53,7 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
         Loop.Reserve();
         LocalEndPoint = (IPEndPoint)Socket.LocalEndPoint!;
         ReceiveAddress = new SocketAddress(Socket.AddressFamily);
+        SendFallbackAddress = new SocketAddress(Socket.AddressFamily);
         FileDescriptor = engine.Kind == SocketEngine.Epoll ? (int)Socket.SafeHandle.DangerousGetHandle() : -1;
         if (clock.IsSystem)
         {
@@ -112,7 +115,24 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
     /// <summary>Forgets <paramref name="item"/>'s deadline (it ended). Loop thread.</summary>
     public void Cancel(ITimed item) => Timers.Cancel(item);
 
+    /// <summary>Where this endpoint's datagrams kept by the loop start and end (the loop's slot indices, −1: none). Loop thread.</summary>
+    public int QueuedSendsHead { get; set; } = -1;
+
+    /// <inheritdoc cref="QueuedSendsHead"/>
+    public int QueuedSendsTail { get; set; } = -1;
+
+    /// <summary>The address of a kept datagram that the loop hands back to <see cref="SendNow"/>. Loop thread.</summary>
+    public SocketAddress SendFallbackAddress { get; }
+
     public void Send(ReadOnlySpan<byte> datagram, SocketAddress to)
+    {
+        if (Loop.IsCurrent && IsOpen && Loop.TryQueueSend(this, datagram, to))
+            return;
+        SendNow(datagram, to);
+    }
+
+    /// <summary>Sends one datagram with .NET's socket (which waits for room in a full send buffer). Any thread.</summary>
+    public void SendNow(ReadOnlySpan<byte> datagram, SocketAddress to)
     {
         try
         {
