@@ -42,7 +42,7 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         AccountCertificateValidator validator, TimeProvider time, IOptions<BackendOptions> options, ILoggerFactory loggers, IMeterFactory meters)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _games = games.ToDictionary(g => g.Id);
+        _games = games.ToDictionary(g => g.Descriptor.Id);
         _membership = membership;
         _certificate = certificate;
         _validator = validator;
@@ -107,7 +107,7 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
             throw;
         }
         _lobbies[lobbyId] = running;
-        LogLobbyStarted(_logger, lobbyId, game.Name, server.LocalEndPoint);
+        LogLobbyStarted(_logger, lobbyId, game.Descriptor.Name, server.LocalEndPoint);
     }
 
     /// <summary>The lobbies whose game server runs here.</summary>

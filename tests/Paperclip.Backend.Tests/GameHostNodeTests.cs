@@ -19,7 +19,7 @@ namespace Paperclip.Backend.Tests;
 /// </summary>
 public sealed class GameHostNodeTests(RedisServer redis) : IClassFixture<RedisServer>
 {
-    private static readonly GameDescriptor Rps = new(RockPaperScissorsGame.GameId, "RPS", 2, 2);
+    private static readonly GameDescriptor Rps = RockPaperScissorsGame.Descriptor;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly string _prefix = "n" + Guid.NewGuid().ToString("N");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.Tests.Infrastructure;
+using Paperclip.Games;
 using static Paperclip.Backend.Tests.Infrastructure.Http;
 
 namespace Paperclip.Backend.Tests;

@@ -5,16 +5,18 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Paperclip.Backend.Security;
+using Paperclip.Games;
 
 namespace Paperclip.Backend.Data;
 
 /// <summary>
 /// Runs at start, before the server listens: loads or generates the secrets, applies the
-/// migrations (SQLite in WAL mode), and on a new database with demo data enabled creates the
-/// demo accounts and their friendships.
+/// migrations (SQLite in WAL mode), writes the registered games into the catalogue, and on a new
+/// database with demo data enabled creates the demo accounts and their friendships.
 /// </summary>
 public sealed partial class DatabaseInitializer(
     IServiceProvider services,
+    IEnumerable<IGame> games,
     IOptions<PaperclipOptions> options,
     IHostEnvironment environment,
     ILogger<DatabaseInitializer> logger) : IHostedService
@@ -58,6 +60,8 @@ public sealed partial class DatabaseInitializer(
             }
 
             LogMigrated(logger, isSqlite ? "SQLite" : "PostgreSQL", isNew);
+            var written = await GameCatalogue.SyncAsync(db, games.Select(g => g.Descriptor), cancellationToken).ConfigureAwait(false);
+            LogCatalogueSynced(logger, written);
             if (isNew && DemoEnabled(options.Value, environment))
             {
                 await SeedDemoAsync(scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
@@ -114,6 +118,9 @@ public sealed partial class DatabaseInitializer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database ready ({Provider}, new: {IsNew})")]
     private static partial void LogMigrated(ILogger logger, string provider, bool isNew);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Games catalogue synced ({Written} rows written)")]
+    private static partial void LogCatalogueSynced(ILogger logger, int written);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo accounts created: Mario, Peach, Bowser")]
     private static partial void LogDemoSeeded(ILogger logger);

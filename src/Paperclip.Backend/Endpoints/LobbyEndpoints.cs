@@ -12,6 +12,7 @@ using Paperclip.Backend.OpenApi;
 using Paperclip.Backend.Operations;
 using Paperclip.Backend.Security;
 using Paperclip.Contracts;
+using Paperclip.Games;
 using LobbyAddress = Paperclip.Contracts.LobbyAddress;
 using LobbySummary = Paperclip.Contracts.LobbySummary;
 

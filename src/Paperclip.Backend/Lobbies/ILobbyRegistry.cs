@@ -1,3 +1,5 @@
+using Paperclip.Games;
+
 namespace Paperclip.Backend.Lobbies;
 
 /// <summary>

@@ -1,11 +1,6 @@
-namespace Paperclip.Backend.Lobbies;
+using Paperclip.Games;
 
-/// <summary>A game as the lobby registry sees it.</summary>
-/// <param name="Id">The game id.</param>
-/// <param name="Name">The game name.</param>
-/// <param name="MinPlayers">The fewest players a match needs.</param>
-/// <param name="MaxPlayers">The most players a lobby holds: the lobby's size.</param>
-public sealed record GameDescriptor(long Id, string Name, int MinPlayers, int MaxPlayers);
+namespace Paperclip.Backend.Lobbies;
 
 /// <summary>Where a lobby's game server listens: the public host and its UDP port.</summary>
 /// <param name="Host">The configured public host.</param>
