@@ -6,6 +6,7 @@ using Paperclip.Backend.Tests.Infrastructure;
 using Paperclip.Games;
 using Paperclip.Games.RockPaperScissors;
 using StackExchange.Redis;
+using LobbyState = Paperclip.Contracts.LobbyState;
 
 namespace Paperclip.Backend.Tests;
 

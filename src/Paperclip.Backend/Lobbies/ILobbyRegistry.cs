@@ -1,3 +1,4 @@
+using Paperclip.Contracts;
 using Paperclip.Games;
 
 namespace Paperclip.Backend.Lobbies;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Paperclip.Contracts;
 using Paperclip.Games;
 
 namespace Paperclip.Backend.Lobbies;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Paperclip.Contracts;
 using StackExchange.Redis;
 using Paperclip.Games;
 
