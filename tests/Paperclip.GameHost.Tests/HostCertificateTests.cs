@@ -76,6 +76,9 @@ public sealed class HostCertificateTests
         await using var bob = await platform.RegisterAsync("bob");
         var lobby = await alice.PostAsync("/lobby/matchmake", new Dictionary<string, string> { ["game-name"] = "RPS" }, HttpStatusCode.Created);
         await alice.JoinAsync(lobby);
+        // Her join must be counted before the clock jumps past her reservation's 30 s.
+        var lobbyKey = lobby.GetProperty("lobby-id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Wait.UntilAsync(async () => (await alice.GetAsync("/lobby/all")).GetProperty(lobbyKey).GetProperty("members").GetInt32() == 1, "alice is a member");
         var host = platform.Services.GetRequiredService<HostCertificate>();
         var serverKey = platform.Services.GetRequiredService<ServerKeyService>().PublicKey;
         var first = host.Certificate;
