@@ -1,3 +1,4 @@
+using Paperclip.Games;
 using Paperclip.Games.RockPaperScissors;
 using Paperclip.Protocol.Certificates;
 using Paperclip.Protocol.Crypto;
@@ -25,7 +26,7 @@ if (!ours.TryDeriveSharedSecret(theirs.PublicKey, secret) || !theirs.TryDeriveSh
 }
 
 // Paperclip.Games: the rock-paper-scissors game.
-var game = new RockPaperScissorsGame();
+IGame game = new RockPaperScissorsGame();
 
 // Paperclip.Transport: a client for a lobby (not connected: there is no server here).
 using var serverKey = AccountKey.Generate();
@@ -36,5 +37,5 @@ await using var client = new PaperclipClient(new PaperclipClientOptions
     ServerPublicKey = AccountKey.ExportPublicKey(serverKey),
 });
 client.DataReceived += (data, message) => Console.WriteLine($"{data.Length} bytes");
-Console.WriteLine($"ok: {game.Name} (game {game.Id}), a certificate of {certificate.Length} bytes, a client for protocol version {client.Options.ProtocolVersion}");
+Console.WriteLine($"ok: {game.Descriptor.Name} (game {game.Descriptor.Id}, {game.Descriptor.MinPlayers}–{game.Descriptor.MaxPlayers} players), a certificate of {certificate.Length} bytes, a client for protocol version {client.Options.ProtocolVersion}");
 return 0;

@@ -15,6 +15,7 @@ using Paperclip.Backend.OpenApi;
 using Paperclip.Backend.Operations;
 using Paperclip.Backend.Security;
 using Paperclip.Contracts;
+using Paperclip.Games;
 
 namespace Paperclip.Backend;
 
@@ -82,6 +83,18 @@ public static class PaperclipBackendExtensions
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name, tags: [OperationsExtensions.ReadyTag]);
         builder.AddPaperclipOperations();
         return builder;
+    }
+
+    /// <summary>
+    /// Registers a game: the catalogue gets its descriptor at start, and a process that hosts
+    /// lobbies runs it. Every process of a deployment registers the same games.
+    /// </summary>
+    public static IServiceCollection AddPaperclipGame<TGame>(this IServiceCollection services)
+        where TGame : class, IGame
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IGame, TGame>());
+        return services;
     }
 
     /// <summary>Adds the middleware (problem details, authentication) and maps every endpoint of the API, its OpenAPI document and <c>/docs</c>.</summary>

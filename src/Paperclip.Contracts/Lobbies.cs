@@ -22,7 +22,8 @@ public sealed record LobbyAddress(string Host, int Port);
 /// <param name="LobbyId">The lobby's id.</param>
 /// <param name="LobbyAddr">Where its game server listens: the address a client sends its AUTH to.</param>
 /// <param name="GameId">The game it runs.</param>
-public sealed record LobbyResponse(long LobbyId, LobbyAddress LobbyAddr, long GameId);
+/// <param name="State">The lobby's state, after Agones' game-server states: Scheduled, Ready, Allocated, Draining or Shutdown (a field added to the spec's).</param>
+public sealed record LobbyResponse(long LobbyId, LobbyAddress LobbyAddr, long GameId, LobbyState State);
 
 /// <summary>A game in <c>/lobby/all</c>.</summary>
 /// <param name="GameId">The game's id.</param>
@@ -34,7 +35,8 @@ public sealed record LobbyGame(long GameId, string GameName);
 /// <param name="Size">The game's most players.</param>
 /// <param name="Members">The players who joined.</param>
 /// <param name="IsFull">True when <paramref name="Members"/> reaches <paramref name="Size"/>.</param>
-public sealed record LobbySummary(LobbyGame Game, int Size, int Members, bool IsFull);
+/// <param name="State">The lobby's state, after Agones' game-server states: Scheduled, Ready, Allocated, Draining or Shutdown (a field added to the spec's).</param>
+public sealed record LobbySummary(LobbyGame Game, int Size, int Members, bool IsFull, LobbyState State);
 
 /// <summary>An account in <c>/lobby/friends</c>.</summary>
 /// <param name="AccountId">The account's id.</param>

@@ -65,8 +65,8 @@ internal static class DemoRunner
         await marioApi.LoginAsync("Mario", "ItsAMe123", cancellationToken).ConfigureAwait(false);
         await peachApi.LoginAsync("Peach", "MammaMia!", cancellationToken).ConfigureAwait(false);
 
-        var lobby = await marioApi.MatchmakeAsync("RPS", cancellationToken).ConfigureAwait(false);
-        var peachLobby = await peachApi.MatchmakeAsync("RPS", cancellationToken).ConfigureAwait(false);
+        var lobby = await marioApi.MatchmakeAsync(RockPaperScissorsGame.Descriptor.Name, cancellationToken).ConfigureAwait(false);
+        var peachLobby = await peachApi.MatchmakeAsync(RockPaperScissorsGame.Descriptor.Name, cancellationToken).ConfigureAwait(false);
         if (peachLobby.LobbyId != lobby.LobbyId)
             throw new InvalidOperationException("Matchmaking put Mario and Peach in different lobbies.");
         await output.WriteLineAsync($"Mario and Peach matchmade into lobby {lobby.LobbyId} at {lobby.Host}:{lobby.Port} (UDP, AES-256-GCM)").ConfigureAwait(false);

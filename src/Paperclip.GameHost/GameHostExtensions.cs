@@ -1,11 +1,10 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Paperclip.Backend;
 using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.Operations;
 using Paperclip.Backend.Security;
-using Paperclip.Games;
-using Paperclip.Games.RockPaperScissors;
 using Paperclip.GameHost.Agones;
 
 namespace Paperclip.GameHost;
@@ -14,15 +13,13 @@ namespace Paperclip.GameHost;
 public static class GameHostExtensions
 {
     /// <summary>
-    /// Runs every lobby as a Paperclip game server in this process, with the built-in games
-    /// (rock-paper-scissors). Add more games with <c>services.AddSingleton&lt;IGame, MyGame&gt;()</c>
-    /// and a row in the games catalogue.
+    /// Runs every lobby as a Paperclip game server in this process, for the games registered
+    /// with <see cref="PaperclipBackendExtensions.AddPaperclipGame{TGame}"/>.
     /// </summary>
     public static WebApplicationBuilder AddPaperclipGameHost(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IGame, RockPaperScissorsGame>());
         services.TryAddSingleton<AccountCertificateValidator>();
         services.TryAddSingleton<HostCertificate>();
         services.TryAddSingleton<LobbyGameServerHost>();

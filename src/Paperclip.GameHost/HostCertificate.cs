@@ -10,7 +10,8 @@ namespace Paperclip.GameHost;
 /// This game host's own key pair, generated at start and never written anywhere, and its
 /// current server certificate, issued for the key by the backend's server key. The certificate is
 /// renewed when two thirds of its validity have passed (on the injected clock); a failed renewal
-/// is tried again after a tenth of the validity.
+/// is tried again after a tenth of the validity. <see cref="Renewed"/> tells the running lobby
+/// servers, which took the certificate at their start.
 /// </summary>
 public sealed partial class HostCertificate : IDisposable
 {
@@ -41,6 +42,12 @@ public sealed partial class HostCertificate : IDisposable
 
     /// <summary>When the current certificate expires; null before the first.</summary>
     public DateTimeOffset? NotAfter => _current?.NotAfter;
+
+    /// <summary>
+    /// A new certificate was issued (the key stays the same); raised after <see cref="Certificate"/>
+    /// returns it, on the renewing thread, one renewal at a time.
+    /// </summary>
+    public event Action<byte[]>? Renewed;
 
     /// <summary>When the next renewal is due; null before the first certificate.</summary>
     public DateTimeOffset? RenewAt { get; private set; }
@@ -75,6 +82,7 @@ public sealed partial class HostCertificate : IDisposable
             // Two thirds from now towards the expiry: early enough to survive a few failed tries.
             Schedule(TimeSpan.FromTicks((issued.NotAfter - now).Ticks * 2 / 3));
             LogIssued(_logger, issued.NotAfter);
+            Renewed?.Invoke(der);
         }
         finally
         {

@@ -42,7 +42,7 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         AccountCertificateValidator validator, TimeProvider time, IOptions<BackendOptions> options, ILoggerFactory loggers, IMeterFactory meters)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _games = games.ToDictionary(g => g.Id);
+        _games = games.ToDictionary(g => g.Descriptor.Id);
         _membership = membership;
         _certificate = certificate;
         _validator = validator;
@@ -52,6 +52,7 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
         // Lobbies listen where they are reached: the public host when it is an address, else everywhere.
         _bindAddress = IPAddress.TryParse(options.Value.Lobbies.PublicHost, out var address) ? address : IPAddress.IPv6Any;
         CreateInstruments(meters);
+        _certificate.Renewed += OnCertificateRenewed;
     }
 
     /// <inheritdoc />
@@ -66,10 +67,11 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
 
         var lobbyId = lobby.LobbyId;
         var privateKey = _certificate.CreatePrivateKeyCopy();
+        var certificate = _certificate.Certificate;
         var server = new PaperclipServer(new PaperclipServerOptions
         {
             ListenEndPoint = new IPEndPoint(_bindAddress, lobby.Address.Port),
-            Certificate = _certificate.Certificate,
+            Certificate = certificate,
             PrivateKey = privateKey,
             CertificateValidator = _validator,
             MaxClients = lobby.Size,
@@ -107,7 +109,19 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
             throw;
         }
         _lobbies[lobbyId] = running;
-        LogLobbyStarted(_logger, lobbyId, game.Name, server.LocalEndPoint);
+        // A renewal between reading the certificate and listing the lobby did not reach it.
+        var latest = _certificate.Certificate;
+        if (!ReferenceEquals(latest, certificate))
+            server.UpdateCertificate(latest, privateKey);
+        LogLobbyStarted(_logger, lobbyId, game.Descriptor.Name, server.LocalEndPoint);
+    }
+
+    // The host's key stays across renewals, so each lobby keeps its copy of it.
+    private void OnCertificateRenewed(byte[] certificate)
+    {
+        foreach (var running in _lobbies.Values)
+            running.Server.UpdateCertificate(certificate, running.PrivateKey);
+        LogCertificateHandedOver(_logger, _lobbies.Count);
     }
 
     /// <summary>The lobbies whose game server runs here.</summary>
@@ -138,6 +152,7 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     public async ValueTask DisposeAsync()
     {
         _stopping = true;
+        _certificate.Renewed -= OnCertificateRenewed;
         foreach (var lobbyId in _lobbies.Keys)
             await StopAsync(lobbyId, CancellationToken.None).ConfigureAwait(false);
     }
@@ -207,6 +222,9 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     [LoggerMessage(Level = LogLevel.Information, Message = "Lobby {LobbyId} ({Game}) listening on {EndPoint}")]
     private static partial void LogLobbyStarted(ILogger logger, long lobbyId, string game, IPEndPoint endPoint);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Renewed host certificate handed to {Lobbies} running lobbies")]
+    private static partial void LogCertificateHandedOver(ILogger logger, int lobbies);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Lobby {LobbyId} stopped")]
     private static partial void LogLobbyStopped(ILogger logger, long lobbyId);
 
@@ -256,6 +274,8 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
     {
         public PaperclipServer Server { get; } = server;
 
+        public AsymmetricAlgorithm PrivateKey { get; } = privateKey;
+
         public IGameSession Session { get; } = session;
 
         public ConcurrentDictionary<PaperclipConnection, GamePlayer> Players { get; } = new();
@@ -284,7 +304,7 @@ public sealed partial class LobbyGameServerHost : ILobbyServerHost, IHostedServi
             await reports.ConfigureAwait(false);
             await Server.DisposeAsync().ConfigureAwait(false);
             Session.Dispose();
-            privateKey.Dispose();
+            PrivateKey.Dispose();
         }
     }
 }

@@ -4,16 +4,14 @@ using Paperclip.Transport;
 namespace Paperclip.Games;
 
 /// <summary>
-/// A game that lobbies can run. The lobby host finds games by <see cref="Id"/>, which matches the
-/// game's row in the backend's catalogue: adding a game is one class and one catalogue row.
+/// A game that lobbies can run. The lobby host finds games by their descriptor's id, and the
+/// backend writes each registered game's descriptor into its catalogue at start: adding a game
+/// is one class.
 /// </summary>
 public interface IGame
 {
-    /// <summary>The catalogue id.</summary>
-    long Id { get; }
-
-    /// <summary>The catalogue name.</summary>
-    string Name { get; }
+    /// <summary>The game's id, name and player counts.</summary>
+    GameDescriptor Descriptor { get; }
 
     /// <summary>Starts the game logic of one lobby.</summary>
     IGameSession CreateSession(GameLobbyContext lobby);

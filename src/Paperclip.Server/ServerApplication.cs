@@ -1,5 +1,6 @@
 using Paperclip.Backend;
 using Paperclip.Backend.Lobbies.Redis;
+using Paperclip.Games.RockPaperScissors;
 using Paperclip.GameHost;
 using Paperclip.GameHost.Node;
 using Serilog;
@@ -25,6 +26,7 @@ public static class ServerApplication
         // An unreadable mode is reported by the options check at start, naming the key.
         var mode = Enum.TryParse<ServerMode>(builder.Configuration[$"{PaperclipOptions.SectionName}:Mode"], ignoreCase: true, out var parsed) ? parsed : ServerMode.Embedded;
         builder.AddPaperclipBackend();
+        builder.Services.AddPaperclipGame<RockPaperScissorsGame>();
         if (mode == ServerMode.Api)
             builder.Services.AddRedisLobbyRegistry(builder.Configuration);
         else

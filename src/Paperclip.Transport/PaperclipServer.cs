@@ -28,13 +28,11 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     private readonly AddressValidation _addressValidation;
     private readonly ReassemblyBudget _reassemblyBudget;
     private readonly ReassemblyBudget _heldBudget;
-    private readonly Lock _signingLock = new();
     private readonly MessageRaiser _raiseData;
     private readonly Action<ServerHandshake, long> _onHandshakeTimer;
     private readonly CancellationTokenSource _stopping = new();
     private readonly IPEndPoint _listenEndPoint;
-    private readonly byte[] _certificate;
-    private readonly System.Security.Cryptography.AsymmetricAlgorithm _privateKey;
+    private readonly ServerCredentials _credentials;
     private readonly ICertificateValidator _validator;
     private readonly Func<ClientIdentity, bool>? _admission;
     private readonly int _maxClients;
@@ -52,8 +50,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         Options = options;
         Settings = new TransportSettings(options);
         _listenEndPoint = options.ListenEndPoint;
-        _certificate = options.Certificate!.ToArray();
-        _privateKey = options.PrivateKey!;
+        _credentials = new ServerCredentials(options.Certificate!.ToArray(), options.PrivateKey!);
         _validator = options.CertificateValidator!;
         _admission = options.Admission;
         _maxClients = options.MaxClients;
@@ -120,6 +117,24 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         _endpoint.Start();
         TransportMetrics.ServerStarted(this);
         LogStarted(_logger, _endpoint.LocalEndPoint);
+    }
+
+    /// <summary>
+    /// Takes a new certificate (DER, signed by the backend's server key) and its private key for
+    /// the handshakes answered from now on, without a restart: how a short-lived certificate is
+    /// renewed. Connected clients are unaffected (a certificate is only sent in the handshake).
+    /// Thread-safe. The server owns neither key: once this returns it never uses the previous
+    /// key again, so the caller may dispose it. <see cref="Options"/> keeps the first certificate.
+    /// </summary>
+    /// <exception cref="ArgumentException">The certificate is empty, or the key is neither RSA nor ECDSA.</exception>
+    public void UpdateCertificate(ReadOnlySpan<byte> certificate, System.Security.Cryptography.AsymmetricAlgorithm privateKey)
+    {
+        ArgumentNullException.ThrowIfNull(privateKey);
+        if (certificate.IsEmpty)
+            throw new ArgumentException("The certificate is empty.", nameof(certificate));
+        if (privateKey is not (System.Security.Cryptography.RSA or System.Security.Cryptography.ECDsa))
+            throw new ArgumentException("The key must be RSA or ECDSA.", nameof(privateKey));
+        _credentials.Replace(certificate.ToArray(), privateKey);
     }
 
     /// <summary>Raises queued events on the calling thread (with <see cref="EventDelivery.Polled"/>); returns how many.</summary>
@@ -324,7 +339,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
                 return;
             }
             Interlocked.Increment(ref Statistics._keyAgreements);
-            if (!handshake.Answer(identity, _certificate, _privateKey, _signingLock, Clock.NowMilliseconds))
+            if (!handshake.Answer(identity, _credentials, Clock.NowMilliseconds))
             {
                 FailHandshake(handshake, ConnectionError.Connection, "invalid ephemeral key");
                 return;

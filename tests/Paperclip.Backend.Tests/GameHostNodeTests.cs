@@ -2,10 +2,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.Lobbies.Redis;
 using Paperclip.Backend.Security;
 using Paperclip.Backend.Tests.Infrastructure;
+using Paperclip.Contracts;
 using Paperclip.GameHost;
 using Paperclip.GameHost.Node;
 using Paperclip.Games;
@@ -19,7 +19,7 @@ namespace Paperclip.Backend.Tests;
 /// </summary>
 public sealed class GameHostNodeTests(RedisServer redis) : IClassFixture<RedisServer>
 {
-    private static readonly GameDescriptor Rps = new(RockPaperScissorsGame.GameId, "RPS", 2, 2);
+    private static readonly GameDescriptor Rps = RockPaperScissorsGame.Descriptor;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly string _prefix = "n" + Guid.NewGuid().ToString("N");

@@ -111,11 +111,13 @@ public sealed class GeneratedClientTests(SqliteApp app) : IClassFixture<SqliteAp
         Assert.Equal("127.0.0.1", lobby.LobbyAddr![0].String);
         Assert.InRange(lobby.LobbyAddr[1].Integer!.Value, 42000, 42999);
         Assert.Equal(first.LobbyAddr![1].Integer, lobby.LobbyAddr[1].Integer);
+        Assert.Equal(LobbyState.Ready, lobby.State);
         var all = await asBob.Lobby.All.GetAsync();
         var summary = Assert.IsType<UntypedObject>(all!.AdditionalData[first.LobbyId!.Value.ToString(CultureInfo.InvariantCulture)]).GetValue();
         Assert.Equal(2, Assert.IsType<UntypedInteger>(summary["size"]).GetValue());
         var listedGame = Assert.IsType<UntypedObject>(summary["game"]).GetValue();
         Assert.Equal(game.Name, Assert.IsType<UntypedString>(listedGame["game-name"]).GetValue());
+        Assert.Equal("Ready", Assert.IsType<UntypedString>(summary["state"]).GetValue());
 
         var missing = await Assert.ThrowsAsync<ProblemDetails>(() => asAlice.Lobby.GetAsync(request => request.QueryParameters.LobbyId = -1));
         Assert.Equal(404, missing.Status);

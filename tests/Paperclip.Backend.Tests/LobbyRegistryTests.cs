@@ -3,14 +3,17 @@ using Microsoft.Extensions.Time.Testing;
 using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.Lobbies.Redis;
 using Paperclip.Backend.Tests.Infrastructure;
+using Paperclip.Games;
+using Paperclip.Games.RockPaperScissors;
 using StackExchange.Redis;
+using LobbyState = Paperclip.Contracts.LobbyState;
 
 namespace Paperclip.Backend.Tests;
 
 /// <summary>The registry's rules, run against each registry (in memory, Redis) with a fake clock.</summary>
 public abstract class LobbyRegistryContract
 {
-    protected static readonly GameDescriptor Rps = new(1, "RPS", 2, 2);
+    protected static readonly GameDescriptor Rps = RockPaperScissorsGame.Descriptor;
 
     protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.Tests.Infrastructure;
+using Paperclip.Games;
 using static Paperclip.Backend.Tests.Infrastructure.Http;
 
 namespace Paperclip.Backend.Tests;
@@ -37,6 +38,28 @@ public abstract class LobbyTests(AppFixture app)
 
         using var withBody = await client.SendAsync(Request(HttpMethod.Get, "/lobby/", $"{{\"lobby-id\":{id}}}"));
         Assert.Equal(id, (await withBody.JsonAsync()).GetProperty("lobby-id").GetInt64());
+    }
+
+    [Fact]
+    public async Task Lobby_responses_carry_the_lobby_state_beside_the_spec_fields()
+    {
+        var game = await app.AddGameAsync(2);
+        var user = await app.RegisterAsync("ls");
+        using var client = app.Client(user);
+        using var created = await client.PostAsJsonAsync("/lobby/create", new Dictionary<string, object> { ["game-id"] = game.Id });
+        var lobby = await created.JsonAsync();
+        var id = lobby.GetProperty("lobby-id").GetInt64();
+        Assert.Equal(["lobby-id", "lobby-addr", "game-id", "state"], lobby.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Ready", lobby.GetProperty("state").GetString());
+
+        Assert.True(await Membership.MemberJoinedAsync(id, user.Id));
+        Assert.Equal("Allocated", (await client.GetFromJsonAsync<JsonElement>($"/lobby/?lobby-id={id}")).GetProperty("state").GetString());
+        var listed = (await client.GetFromJsonAsync<JsonElement>("/lobby/all")).GetProperty(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(["game", "size", "members", "is-full", "state"], listed.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Allocated", listed.GetProperty("state").GetString());
+
+        await Membership.ReportStateAsync(id, Contracts.LobbyState.Scheduled);
+        Assert.Equal("Scheduled", (await client.GetFromJsonAsync<JsonElement>($"/lobby/?lobby-id={id}")).GetProperty("state").GetString());
     }
 
     [Fact]

@@ -7,6 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Paperclip.Backend.Data;
 using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.Tests.Infrastructure;
+using Paperclip.Games;
+using Paperclip.Games.RockPaperScissors;
 using static Paperclip.Backend.Tests.Infrastructure.Http;
 
 namespace Paperclip.Backend.Tests;
@@ -44,6 +46,56 @@ public abstract class StartupTests(Db db)
         Assert.Equal(0, await context.Accounts.CountAsync());
         var rps = await context.Games.SingleAsync();
         Assert.Equal((1L, "RPS", 2, 2), (rps.Id, rps.Name, rps.MinPlayers, rps.MaxPlayers));
+    }
+
+    [Fact]
+    public async Task A_registered_game_is_written_into_the_catalogue_at_start_from_its_descriptor()
+    {
+        await using var factory = await PaperclipFactory.CreateAsync(db, s => s["Paperclip:Demo"] = "true");
+        factory.ConfigureServices = services => services.AddPaperclipGame<GuessGame>();
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = AppFixture.Basic("Mario", "ItsAMe123");
+
+        var games = await client.GetFromJsonAsync<JsonElement>("/games/");
+        Assert.Equal("Guess", games.GetProperty("7").GetString());
+        Assert.Equal(RockPaperScissorsGame.Descriptor.Name, games.GetProperty("1").GetString());
+        using var created = await client.PostAsJsonAsync("/lobby/create", new Dictionary<string, long> { ["game-id"] = 7 });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var lobby = await factory.Services.GetRequiredService<ILobbyRegistry>().GetLobbyAsync((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("lobby-id").GetInt64());
+        Assert.Equal(GuessGame.Catalogue, lobby!.Game);
+    }
+
+    [Fact]
+    public async Task The_catalogue_sync_corrects_a_row_that_differs_from_its_game_and_refuses_a_clash()
+    {
+        await using var factory = await PaperclipFactory.CreateAsync(db);
+        _ = factory.Server;
+        await using var scope = factory.Services.CreateAsyncScope();
+        var context = scope.ServiceProvider.GetRequiredService<PaperclipDbContext>();
+        var row = await context.Games.SingleAsync(g => g.Id == RockPaperScissorsGame.Descriptor.Id);
+        (row.Name, row.MaxPlayers) = ("Old RPS", 5);
+        await context.SaveChangesAsync();
+        context.ChangeTracker.Clear();
+
+        Assert.Equal(1, await GameCatalogue.SyncAsync(context, [RockPaperScissorsGame.Descriptor], CancellationToken.None));
+        var synced = await context.Games.AsNoTracking().SingleAsync(g => g.Id == RockPaperScissorsGame.Descriptor.Id);
+        Assert.Equal(RockPaperScissorsGame.Descriptor, new GameDescriptor(synced.Id, synced.Name, synced.MinPlayers, synced.MaxPlayers));
+        Assert.Equal(0, await GameCatalogue.SyncAsync(context, [RockPaperScissorsGame.Descriptor], CancellationToken.None));
+
+        var clash = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            GameCatalogue.SyncAsync(context, [RockPaperScissorsGame.Descriptor, new GameDescriptor(9, "rps", 2, 2)], CancellationToken.None));
+        Assert.Contains("share an id or a name", clash.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            GameCatalogue.SyncAsync(context, [new GameDescriptor(9, "Solo", 3, 2)], CancellationToken.None));
+    }
+
+    private sealed class GuessGame : IGame
+    {
+        public static readonly GameDescriptor Catalogue = new(7, "Guess", 2, 4);
+
+        public GameDescriptor Descriptor => Catalogue;
+
+        public IGameSession CreateSession(GameLobbyContext lobby) => throw new NotSupportedException("No lobby of this game runs in these tests.");
     }
 
     [Fact]
@@ -133,8 +185,8 @@ public abstract class StartupTests(Db db)
         await using var factory = await PaperclipFactory.CreateAsync(db, s => s["Paperclip:Lobbies:PruneSeconds"] = "60");
         _ = factory.Server;
         var registry = factory.Services.GetRequiredService<ILobbyRegistry>();
-        var lobby = await registry.CreateAsync(new GameDescriptor(1, "RPS", 2, 2), 1);
-        var kept = await registry.CreateAsync(new GameDescriptor(1, "RPS", 2, 2), 2);
+        var lobby = await registry.CreateAsync(RockPaperScissorsGame.Descriptor, 1);
+        var kept = await registry.CreateAsync(RockPaperScissorsGame.Descriptor, 2);
         Assert.True(await factory.Services.GetRequiredService<ILobbyMembership>().MemberJoinedAsync(kept.LobbyId, 2));
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));

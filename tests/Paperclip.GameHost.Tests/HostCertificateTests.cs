@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Paperclip.Backend;
 using Paperclip.Backend.Security;
+using Paperclip.Games.RockPaperScissors;
 using Paperclip.Protocol.Certificates;
 
 namespace Paperclip.GameHost.Tests;
@@ -65,6 +66,43 @@ public sealed class HostCertificateTests
         await Wait.UntilAsync(() => Task.FromResult(issuer.Calls == 4), "the renewal was tried again");
         Assert.NotEqual(second, host.Certificate);
         Assert.True(ServerCertificate.Validate(host.Certificate, serverKey.PublicKey, time.GetUtcNow().AddMinutes(59)));
+    }
+
+    [Fact]
+    public async Task A_running_lobby_answers_new_players_with_the_renewed_certificate_and_keeps_its_players()
+    {
+        await using var platform = new Platform(new() { ["Paperclip:Cluster:HostCertificateSeconds"] = "60" });
+        await using var alice = await platform.RegisterAsync("alice");
+        await using var bob = await platform.RegisterAsync("bob");
+        var lobby = await alice.PostAsync("/lobby/matchmake", new Dictionary<string, string> { ["game-name"] = "RPS" }, HttpStatusCode.Created);
+        await alice.JoinAsync(lobby);
+        // Her join must be counted before the clock jumps past her reservation's 30 s.
+        var lobbyKey = lobby.GetProperty("lobby-id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Wait.UntilAsync(async () => (await alice.GetAsync("/lobby/all")).GetProperty(lobbyKey).GetProperty("members").GetInt32() == 1, "alice is a member");
+        var host = platform.Services.GetRequiredService<HostCertificate>();
+        var serverKey = platform.Services.GetRequiredService<ServerKeyService>().PublicKey;
+        var first = host.Certificate;
+        var firstNotAfter = host.NotAfter!.Value;
+
+        // Past the renewal (two thirds of the life), then past the first certificate's end: only
+        // the renewed one passes a client's check now, and the lobby took it without a restart.
+        platform.Time.Advance(host.RenewAt!.Value - platform.Time.GetUtcNow() + TimeSpan.FromSeconds(1));
+        await Wait.UntilAsync(() => Task.FromResult(!ReferenceEquals(first, host.Certificate)), "the certificate was renewed");
+        platform.Time.Advance(firstNotAfter - platform.Time.GetUtcNow() + TimeSpan.FromSeconds(1));
+        Assert.False(ServerCertificate.Validate(first, serverKey, platform.Time.GetUtcNow()));
+        Assert.True(ServerCertificate.Validate(host.Certificate, serverKey, platform.Time.GetUtcNow()));
+
+        var same = await bob.PostAsync("/lobby/matchmake", new Dictionary<string, string> { ["game-name"] = "RPS" }, HttpStatusCode.OK);
+        Assert.Equal(lobby.GetProperty("lobby-id").GetInt64(), same.GetProperty("lobby-id").GetInt64());
+        await bob.JoinAsync(same, platform.Time);
+        Assert.True(bob.Game!.IsConnected);
+
+        // Alice's session from before the renewal plays on with the newcomer.
+        Assert.Equal("bob", alice.Presence.Next().Presence.Opponent);
+        alice.Choose(Choice.Rock);
+        bob.Choose(Choice.Scissors);
+        Assert.Equal((int)Outcome.Win, alice.Results.Next().Outcome);
+        Assert.Equal((int)Outcome.Lose, bob.Results.Next().Outcome);
     }
 
     private sealed class CountingIssuer(IHostCertificateIssuer inner) : IHostCertificateIssuer

@@ -114,8 +114,11 @@ public sealed class Player(HttpClient http, string username, string password) : 
 
     public Task<JsonElement> GetAsync(string path) => Platform.GetJsonAsync(Http, path);
 
-    /// <summary>What the CLI does to join: download the key, make a certificate, connect to the lobby's address.</summary>
-    public async Task JoinAsync(JsonElement lobby)
+    /// <summary>
+    /// What the CLI does to join: download the key, make a certificate, connect to the lobby's
+    /// address; <paramref name="clock"/> is the clock the client checks the server's certificate on.
+    /// </summary>
+    public async Task JoinAsync(JsonElement lobby, TimeProvider? clock = null)
     {
         var keyAnswer = await GetAsync("/auth/key");
         Assert.True(AccountKey.TryImportEncrypted(Convert.FromBase64String(keyAnswer.GetProperty("key").GetString()!), Password, out var key));
@@ -129,6 +132,7 @@ public sealed class Player(HttpClient http, string username, string password) : 
             PrivateKey = key,
             ServerPublicKey = serverKey,
             HandshakeTimeout = TimeSpan.FromSeconds(10),
+            TimeProvider = clock ?? TimeProvider.System,
         });
         Game.DataReceived += (data, info) =>
         {

@@ -1,11 +1,8 @@
 namespace Paperclip.Backend.Data;
 
-/// <summary>A game in the catalogue.</summary>
+/// <summary>A game in the catalogue, written from its <see cref="Paperclip.Games.GameDescriptor"/> at start (<see cref="GameCatalogue"/>).</summary>
 public sealed class Game
 {
-    /// <summary>The rock-paper-scissors game that every database holds.</summary>
-    public static readonly Game Rps = new() { Id = 1, Name = "RPS", MinPlayers = 2, MaxPlayers = 2 };
-
     /// <summary>The game id (assigned by the catalogue, not generated).</summary>
     public long Id { get; set; }
 

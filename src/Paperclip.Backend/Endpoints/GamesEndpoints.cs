@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Paperclip.Backend.Data;
-using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.OpenApi;
+using Paperclip.Games;
 
 namespace Paperclip.Backend.Endpoints;
 

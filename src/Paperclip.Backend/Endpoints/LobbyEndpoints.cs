@@ -12,6 +12,7 @@ using Paperclip.Backend.OpenApi;
 using Paperclip.Backend.Operations;
 using Paperclip.Backend.Security;
 using Paperclip.Contracts;
+using Paperclip.Games;
 using LobbyAddress = Paperclip.Contracts.LobbyAddress;
 using LobbySummary = Paperclip.Contracts.LobbySummary;
 
@@ -85,7 +86,7 @@ public static class LobbyEndpoints
     private static async Task<Ok<Dictionary<string, LobbySummary>>> AllAsync(ILobbyRegistry registry, CancellationToken cancellationToken) =>
         TypedResults.Ok((await registry.ListAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(
             l => l.LobbyId.ToString(CultureInfo.InvariantCulture),
-            l => new LobbySummary(new LobbyGame(l.Game.Id, l.Game.Name), l.Size, l.Members.Count, l.IsFull),
+            l => new LobbySummary(new LobbyGame(l.Game.Id, l.Game.Name), l.Size, l.Members.Count, l.IsFull, l.State),
             StringComparer.Ordinal));
 
     private static async Task<Ok<Dictionary<string, long[]>>> MembersAsync(ILobbyRegistry registry, CancellationToken cancellationToken) =>
@@ -207,5 +208,5 @@ public static class LobbyEndpoints
     }
 
     private static LobbyResponse ToResponse(LobbySnapshot lobby) =>
-        new(lobby.LobbyId, new LobbyAddress(lobby.Address.Host, lobby.Address.Port), lobby.Game.Id);
+        new(lobby.LobbyId, new LobbyAddress(lobby.Address.Host, lobby.Address.Port), lobby.Game.Id, lobby.State);
 }

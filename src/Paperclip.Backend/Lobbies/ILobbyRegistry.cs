@@ -1,3 +1,6 @@
+using Paperclip.Contracts;
+using Paperclip.Games;
+
 namespace Paperclip.Backend.Lobbies;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Paperclip.Games;
 
 namespace Paperclip.Backend.Lobbies;
 

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Paperclip.Contracts;
+using Paperclip.Games;
 
 namespace Paperclip.Backend.Lobbies;
 

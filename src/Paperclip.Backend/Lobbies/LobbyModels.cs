@@ -1,11 +1,7 @@
-namespace Paperclip.Backend.Lobbies;
+using Paperclip.Contracts;
+using Paperclip.Games;
 
-/// <summary>A game as the lobby registry sees it.</summary>
-/// <param name="Id">The game id.</param>
-/// <param name="Name">The game name.</param>
-/// <param name="MinPlayers">The fewest players a match needs.</param>
-/// <param name="MaxPlayers">The most players a lobby holds: the lobby's size.</param>
-public sealed record GameDescriptor(long Id, string Name, int MinPlayers, int MaxPlayers);
+namespace Paperclip.Backend.Lobbies;
 
 /// <summary>Where a lobby's game server listens: the public host and its UDP port.</summary>
 /// <param name="Host">The configured public host.</param>
@@ -37,30 +33,6 @@ public sealed record LobbySnapshot(
 
     /// <summary>True when a place is neither taken nor reserved.</summary>
     public bool HasSpace => Members.Count + Reservations.Count < Size;
-}
-
-/// <summary>
-/// A lobby's life, after Agones' game-server states: <see cref="Scheduled"/> until its game
-/// server listens, <see cref="Ready"/> with no members, <see cref="Allocated"/> with members,
-/// <see cref="Draining"/> while its host stops (no new players are placed), <see cref="Shutdown"/>
-/// when it has stopped (it then leaves the registry).
-/// </summary>
-public enum LobbyState
-{
-    /// <summary>Placed on a host whose game server has not reported listening yet.</summary>
-    Scheduled,
-
-    /// <summary>The game server listens; no member has joined.</summary>
-    Ready,
-
-    /// <summary>The game server has members.</summary>
-    Allocated,
-
-    /// <summary>The lobby's host is stopping: its players stay, no new ones are placed.</summary>
-    Draining,
-
-    /// <summary>The game server stopped.</summary>
-    Shutdown,
 }
 
 /// <summary>The place matchmaking handed out.</summary>

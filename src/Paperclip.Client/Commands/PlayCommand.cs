@@ -20,7 +20,7 @@ internal sealed class PlayCommand(CliConsole console) : CliCommand<PlayCommand.S
         public string Game { get; init; } = "RPS";
 
         public override Spectre.Console.ValidationResult Validate() =>
-            string.Equals(Game, "RPS", StringComparison.OrdinalIgnoreCase) || Game == RockPaperScissorsGame.GameId.ToString(CultureInfo.InvariantCulture)
+            string.Equals(Game, RockPaperScissorsGame.Descriptor.Name, StringComparison.OrdinalIgnoreCase) || Game == RockPaperScissorsGame.Descriptor.Id.ToString(CultureInfo.InvariantCulture)
                 ? base.Validate()
                 : Spectre.Console.ValidationResult.Error($"This client plays rock-paper-scissors only: use --game RPS, not '{Game}'.");
     }
@@ -41,7 +41,7 @@ internal sealed class PlayCommand(CliConsole console) : CliCommand<PlayCommand.S
         var (_, password) = context.RequireCredentials();
         using var api = await context.LoginAsync().ConfigureAwait(false);
         var lobby = await findLobby(api).ConfigureAwait(false);
-        if (lobby.GameId != RockPaperScissorsGame.GameId)
+        if (lobby.GameId != RockPaperScissorsGame.Descriptor.Id)
             throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"Lobby {lobby.LobbyId} runs game {lobby.GameId}; this client plays rock-paper-scissors only."));
         if (choices is null)
         {

@@ -44,7 +44,7 @@ internal sealed class InteractiveSession(IConsoleUi ui, CliContext context)
                         await LobbiesMenuAsync(api, password).ConfigureAwait(false);
                         break;
                     case "Play RPS (matchmaking)":
-                        await PlayAsync(api, password, () => api.MatchmakeAsync("RPS", Token)).ConfigureAwait(false);
+                        await PlayAsync(api, password, () => api.MatchmakeAsync(Games.RockPaperScissors.RockPaperScissorsGame.Descriptor.Name, Token)).ConfigureAwait(false);
                         break;
                     default:
                         ui.Info("Bye.");
@@ -213,7 +213,7 @@ internal sealed class InteractiveSession(IConsoleUi ui, CliContext context)
                 case "Create a lobby":
                     await PlayAsync(api, password, async () =>
                     {
-                        var lobby = await api.CreateLobbyAsync("RPS", Token).ConfigureAwait(false);
+                        var lobby = await api.CreateLobbyAsync(Games.RockPaperScissors.RockPaperScissorsGame.Descriptor.Name, Token).ConfigureAwait(false);
                         ui.Success(string.Create(CultureInfo.InvariantCulture, $"Created lobby {lobby.LobbyId}; friends can join it by its id."));
                         return lobby;
                     }).ConfigureAwait(false);
@@ -228,7 +228,7 @@ internal sealed class InteractiveSession(IConsoleUi ui, CliContext context)
                     await PlayAsync(api, password, () => api.GetLobbyAsync(id, Token)).ConfigureAwait(false);
                     break;
                 default:
-                    await PlayAsync(api, password, () => api.MatchmakeAsync("RPS", Token)).ConfigureAwait(false);
+                    await PlayAsync(api, password, () => api.MatchmakeAsync(Games.RockPaperScissors.RockPaperScissorsGame.Descriptor.Name, Token)).ConfigureAwait(false);
                     break;
             }
         }
@@ -240,7 +240,7 @@ internal sealed class InteractiveSession(IConsoleUi ui, CliContext context)
         await ShowingErrorsAsync(async () => lobby = await findLobby().ConfigureAwait(false)).ConfigureAwait(false);
         if (lobby is null)
             return;
-        if (lobby.GameId != Games.RockPaperScissors.RockPaperScissorsGame.GameId)
+        if (lobby.GameId != Games.RockPaperScissors.RockPaperScissorsGame.Descriptor.Id)
         {
             ui.Error(string.Create(CultureInfo.InvariantCulture, $"Lobby {lobby.LobbyId} runs another game; this client plays rock-paper-scissors only."));
             return;

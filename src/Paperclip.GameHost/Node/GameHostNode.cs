@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.Lobbies.Redis;
+using Paperclip.Contracts;
 
 namespace Paperclip.GameHost.Node;
 

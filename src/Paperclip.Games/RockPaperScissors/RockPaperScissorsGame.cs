@@ -4,20 +4,18 @@ using Paperclip.Transport;
 
 namespace Paperclip.Games.RockPaperScissors;
 
-/// <summary>Rock-paper-scissors: game id 1, "RPS", two players.</summary>
+/// <summary>Rock-paper-scissors, for two players.</summary>
 public sealed partial class RockPaperScissorsGame : IGame
 {
-    /// <summary>The catalogue id of RPS.</summary>
-    public const long GameId = 1;
 
     /// <summary>The reliable ordered channel results and presence travel on (protocol version 2).</summary>
     public const int EventsChannel = 0;
 
-    /// <inheritdoc />
-    public long Id => GameId;
+    /// <summary>The one place RPS's identity is written: game 1, "RPS", two players.</summary>
+    public static GameDescriptor Descriptor { get; } = new(Id: 1, Name: "RPS", MinPlayers: 2, MaxPlayers: 2);
 
     /// <inheritdoc />
-    public string Name => "RPS";
+    GameDescriptor IGame.Descriptor => Descriptor;
 
     /// <inheritdoc />
     public IGameSession CreateSession(GameLobbyContext lobby) => new Session(lobby.Logger);

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Paperclip.Backend.Data;
 using Paperclip.Backend.Lobbies;
 using Paperclip.Backend.Tests.Infrastructure;
+using Paperclip.Games.RockPaperScissors;
 using static Paperclip.Backend.Tests.Infrastructure.Http;
 
 namespace Paperclip.Backend.Tests.Hardening;
@@ -43,7 +43,7 @@ public abstract class MatchmakeStormTests(AppFixture app)
         // The HTTP view agrees: 500 RPS lobbies, none over its size.
         using (var all = await client.SendAsync(Authorized(HttpMethod.Get, "/lobby/all", users[0])))
         {
-            var listed = (await all.JsonAsync()).EnumerateObject().Select(p => p.Value).Where(l => l.GetProperty("game").GetProperty("game-id").GetInt64() == Game.Rps.Id).ToList();
+            var listed = (await all.JsonAsync()).EnumerateObject().Select(p => p.Value).Where(l => l.GetProperty("game").GetProperty("game-id").GetInt64() == RockPaperScissorsGame.Descriptor.Id).ToList();
             Assert.Equal(lobbies, listed.Count);
             Assert.All(listed, l => Assert.InRange(l.GetProperty("members").GetInt32(), 0, l.GetProperty("size").GetInt32()));
         }
@@ -63,7 +63,7 @@ public abstract class MatchmakeStormTests(AppFixture app)
 
     private async Task AssertRegistryAsync(List<TestUser> users, Dictionary<long, long> lobbyOf)
     {
-        var rps = (await app.Service<ILobbyRegistry>().ListAsync()).Where(l => l.Game.Id == Game.Rps.Id).ToList();
+        var rps = (await app.Service<ILobbyRegistry>().ListAsync()).Where(l => l.Game.Id == RockPaperScissorsGame.Descriptor.Id).ToList();
         Assert.Equal(users.Count / 2, rps.Count);
         Assert.All(rps, l => Assert.InRange(l.Members.Count + l.Reservations.Count, 0, l.Size));
         var places = rps.SelectMany(l => l.Members.Concat(l.Reservations).Select(account => (account, l.LobbyId))).ToList();
@@ -79,7 +79,7 @@ public abstract class MatchmakeStormTests(AppFixture app)
             await go.Task;
             // Half by id and half by name: both paths find the same game.
             using var request = Authorized(HttpMethod.Post, "/lobby/matchmake", user);
-            request.Content = Json(i % 2 == 0 ? "{\"game-name\":\"RPS\"}" : $"{{\"game-id\":{Game.Rps.Id}}}");
+            request.Content = Json(i % 2 == 0 ? "{\"game-name\":\"RPS\"}" : $"{{\"game-id\":{RockPaperScissorsGame.Descriptor.Id}}}");
             using var response = await client.SendAsync(request);
             var text = await response.Content.ReadAsStringAsync();
             if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Created))

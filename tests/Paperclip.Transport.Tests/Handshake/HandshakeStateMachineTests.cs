@@ -29,7 +29,7 @@ public sealed class HandshakeStateMachineTests
         var certificate = serverVectors.Base64("certificate_b64");
         using var serverKey = AccountKey.ImportPrivateKey(serverVectors.Base64("private_key_pkcs8_b64"));
 
-        Assert.True(handshake.Answer(new ClientIdentity(1, "Mario"), certificate, serverKey, new Lock(), now: 0));
+        Assert.True(handshake.Answer(new ClientIdentity(1, "Mario"), new ServerCredentials(certificate, serverKey), now: 0));
 
         // The vector client checks our AUTH, derives the keys with its own ephemeral key, and checks SF.
         Assert.True(PacketReader.TryRead(handshake.ServerAuth, out var auth, out _));
@@ -54,7 +54,7 @@ public sealed class HandshakeStateMachineTests
         var serverVectors = Vectors.Root.GetProperty("server");
         var handshake = ServerHandshakeFor(clientAuth);
         using var serverKey = AccountKey.ImportPrivateKey(serverVectors.Base64("private_key_pkcs8_b64"));
-        Assert.True(handshake.Answer(new ClientIdentity(1, "Mario"), serverVectors.Base64("certificate_b64"), serverKey, new Lock(), now: 0));
+        Assert.True(handshake.Answer(new ClientIdentity(1, "Mario"), new ServerCredentials(serverVectors.Base64("certificate_b64"), serverKey), now: 0));
         Assert.True(PacketReader.TryRead(handshake.ServerAuth, out var auth, out _));
         using var clientKeys = VectorClientKeys(clientAuth, handshake.ServerAuth!, handshake.ServerAuth.AsSpan(auth.Key));
 
@@ -84,7 +84,7 @@ public sealed class HandshakeStateMachineTests
         var clientAuth = Assert.Single(toServer.Datagrams);
         Assert.True(clientAuth.Length >= ProtocolConstants.MinClientAuthSize);
         var server = ServerHandshakeFor(clientAuth);
-        Assert.True(server.Answer(new ClientIdentity(1, account.Username), TestPki.Shared.ServerCertificate, TestPki.Shared.ServerKey, new Lock(), now: 0));
+        Assert.True(server.Answer(new ClientIdentity(1, account.Username), new ServerCredentials(TestPki.Shared.ServerCertificate, TestPki.Shared.ServerKey), now: 0));
 
         // The answers arrive reordered: SF first (kept until the AUTH gives the keys), then AUTH.
         Deliver(client, server.ServerFinishedAck!, now: 5);

@@ -65,7 +65,7 @@ public static class HandshakeTarget
         new(ProtocolConstants.Version2, AllowFallback: false, Version2Handshake(1), static v => EphemeralKey.FromX25519PrivateKey(Hex(v, "client_ephemeral_x25519_private_hex"))),
         new(ProtocolConstants.Version2, AllowFallback: true, Version2Handshake(1), static v => EphemeralKey.FromX25519PrivateKey(Hex(v, "client_ephemeral_x25519_private_hex"))),
     ];
-    private static readonly Lock SigningLock = new();
+    private static readonly ServerCredentials Credentials = new(ServerCertificate, ServerPrivateKey);
 
     public static void Run(ReadOnlySpan<byte> input)
     {
@@ -196,7 +196,7 @@ public static class HandshakeTarget
             var identity = validation.IsCompletedSuccessfully ? validation.Result : throw new FindingException("The certificate check did not complete at once.");
             if (identity is null || !AuthSignature.VerifyClient(server.Certificate.Span, server.ClientKeySpan, server.Signature))
                 Refuse(ConnectionError.CertificateInvalid, default);
-            else if (!server.Answer(identity, ServerCertificate, ServerPrivateKey, SigningLock, _now))
+            else if (!server.Answer(identity, Credentials, _now))
                 Refuse(ConnectionError.Connection, default);
         }
 

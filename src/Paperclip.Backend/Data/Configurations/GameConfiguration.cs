@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Paperclip.Backend.Data.Configurations;
 
-/// <summary>The <see cref="Game"/> table, seeded with RPS.</summary>
+/// <summary>The <see cref="Game"/> table; its rows come from the registered games (<see cref="GameCatalogue"/>).</summary>
 public sealed class GameConfiguration : IEntityTypeConfiguration<Game>
 {
     /// <inheritdoc />
@@ -17,6 +17,5 @@ public sealed class GameConfiguration : IEntityTypeConfiguration<Game>
         builder.HasIndex(g => g.Name).IsUnique();
         builder.Property(g => g.MinPlayers).HasColumnName("min_players");
         builder.Property(g => g.MaxPlayers).HasColumnName("max_players");
-        builder.HasData(new Game { Id = Game.Rps.Id, Name = Game.Rps.Name, MinPlayers = Game.Rps.MinPlayers, MaxPlayers = Game.Rps.MaxPlayers });
     }
 }

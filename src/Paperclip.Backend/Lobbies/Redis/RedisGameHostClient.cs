@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Paperclip.Contracts;
 using StackExchange.Redis;
 
 namespace Paperclip.Backend.Lobbies.Redis;

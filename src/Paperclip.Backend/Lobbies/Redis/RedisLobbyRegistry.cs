@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using Paperclip.Games;
 
 namespace Paperclip.Backend.Lobbies.Redis;
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Paperclip.Contracts;
 using StackExchange.Redis;
+using Paperclip.Games;
 
 namespace Paperclip.Backend.Lobbies.Redis;
 

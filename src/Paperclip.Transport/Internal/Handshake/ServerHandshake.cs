@@ -90,7 +90,7 @@ internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, b
     /// AUTH with SF (SEQ s + 1). False when the client's ephemeral key is not a valid point or
     /// gives an all-zero secret. Thread pool; takes <see cref="Lock"/> to publish.
     /// </summary>
-    public bool Answer(ClientIdentity identity, byte[] certificate, AsymmetricAlgorithm privateKey, Lock signingLock, long now)
+    public bool Answer(ClientIdentity identity, ServerCredentials credentials, long now)
     {
         using var ephemeral = EphemeralKey.Generate(KeyAgreement);
         var sharedSecret = new byte[EphemeralKey.SharedSecretSize];
@@ -98,9 +98,7 @@ internal sealed class ServerHandshake(SocketAddress remote, byte[] clientAuth, b
         {
             if (!ephemeral.TryDeriveSharedSecret(ClientKeySpan, sharedSecret))
                 return false;
-            byte[] signature;
-            lock (signingLock)
-                signature = AuthSignature.SignServer(privateKey, ClientAuth, ephemeral.PublicKey);
+            var signature = credentials.Sign(ClientAuth, ephemeral.PublicKey, out var certificate);
             var serverAuth = new byte[PacketWriter.AuthHeaderLength(certificate.Length, ephemeral.PublicKey.Length, signature.Length)];
             PacketWriter.WriteAuthHeader(serverAuth, PacketFlags.Reliable, HandshakeSequences.ServerAuth, Version, certificate, ephemeral.PublicKey, signature);
 

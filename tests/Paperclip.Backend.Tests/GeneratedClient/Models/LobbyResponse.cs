@@ -27,6 +27,8 @@ namespace Paperclip.Backend.Client.Models
 #endif
         /// <summary>The lobby&apos;s id.</summary>
         public long? LobbyId { get; set; }
+        /// <summary>The lobby&apos;s state, after Agones&apos; game-server states: Scheduled, Ready, Allocated, Draining or Shutdown (a field added to the spec&apos;s).</summary>
+        public global::Paperclip.Backend.Client.Models.LobbyState? State { get; set; }
         /// <summary>
         /// Instantiates a new <see cref="global::Paperclip.Backend.Client.Models.LobbyResponse"/> and sets the default values.
         /// </summary>
@@ -55,6 +57,7 @@ namespace Paperclip.Backend.Client.Models
                 { "game-id", n => { GameId = n.GetLongValue(); } },
                 { "lobby-addr", n => { LobbyAddr = n.GetCollectionOfObjectValues<global::Paperclip.Backend.Client.Models.LobbyResponse.Lobby>(global::Paperclip.Backend.Client.Models.LobbyResponse.Lobby.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "lobby-id", n => { LobbyId = n.GetLongValue(); } },
+                { "state", n => { State = n.GetEnumValue<global::Paperclip.Backend.Client.Models.LobbyState>(); } },
             };
         }
         /// <summary>
@@ -67,6 +70,7 @@ namespace Paperclip.Backend.Client.Models
             writer.WriteLongValue("game-id", GameId);
             writer.WriteCollectionOfObjectValues<global::Paperclip.Backend.Client.Models.LobbyResponse.Lobby>("lobby-addr", LobbyAddr);
             writer.WriteLongValue("lobby-id", LobbyId);
+            writer.WriteEnumValue<global::Paperclip.Backend.Client.Models.LobbyState>("state", State);
             writer.WriteAdditionalData(AdditionalData);
         }
         /// <summary>

@@ -136,15 +136,6 @@ namespace Paperclip.Backend.Data.Migrations.Postgres
                         {
                             t.HasCheckConstraint("ck_games_players", "min_players >= 1 AND max_players >= min_players");
                         });
-
-                    b.HasData(
-                        new
-                        {
-                            Id = 1L,
-                            MaxPlayers = 2,
-                            MinPlayers = 2,
-                            Name = "RPS"
-                        });
                 });
 
             modelBuilder.Entity("Paperclip.Backend.Data.Friendship", b =>
