@@ -10,6 +10,7 @@ namespace Paperclip.Backend.Tests;
 /// Two API node processes and two game-host processes on one Redis and one PostgreSQL: matchmaking
 /// spread over both nodes packs lobbies as one node does, and what a host reports is seen from both.
 /// </summary>
+[Collection(ClusterProcesses.Name)]
 public sealed class ClusterMatchmakingTests
 {
     private const int LobbySize = 2; // RPS
@@ -33,18 +34,28 @@ public sealed class ClusterMatchmakingTests
             request.Headers.Authorization = new("Bearer", cluster.Token(accountId));
             await Task.Yield();
             using var response = await clients[i % 2].SendAsync(request);
-            var body = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created, $"matchmake {i} on api{(i % 2) + 1}: {(int)response.StatusCode} {body}");
-            return (AccountId: (long)accountId, response.StatusCode, LobbyId: JsonDocument.Parse(body).RootElement.GetProperty("lobby-id").GetInt64());
+            return (AccountId: (long)accountId, response.StatusCode, Body: await response.Content.ReadAsStringAsync());
         }));
+        if (answers.FirstOrDefault(a => a.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Created)) is { Body: not null } refused)
+            Assert.Fail($"{answers.Count(a => a.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Created))} matchmakes refused, the first: {(int)refused.StatusCode} {refused.Body}\n{await cluster.LogsAsync()}");
+        var places = answers.Select(a => (a.AccountId, a.StatusCode, LobbyId: JsonDocument.Parse(a.Body).RootElement.GetProperty("lobby-id").GetInt64())).ToArray();
 
         // One node places players in the fullest lobby with space and opens a lobby only when none has
         // space: ceil(players / size) lobbies, every one full but the last.
-        var byLobby = answers.GroupBy(a => a.LobbyId).ToDictionary(g => g.Key, g => g.Select(a => a.AccountId).Order().ToArray());
+        var byLobby = places.GroupBy(a => a.LobbyId).ToDictionary(g => g.Key, g => g.Select(a => a.AccountId).Order().ToArray());
         Assert.All(byLobby, l => Assert.True(l.Value.Length <= LobbySize, $"lobby {l.Key} got {l.Value.Length} places"));
-        Assert.Equal((players + LobbySize - 1) / LobbySize, byLobby.Count);
-        Assert.Equal(byLobby.Count, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
-        Assert.Equal(players, answers.Select(a => a.AccountId).Distinct().Count());
+        if (byLobby.Count != (players + LobbySize - 1) / LobbySize)
+        {
+            var partial = new List<string>();
+            foreach (var (id, accounts) in byLobby.Where(l => l.Value.Length < LobbySize))
+            {
+                var fields = await cluster.RedisDatabase().HashGetAllAsync($"{{paperclip}}:lobby:{id}");
+                partial.Add($"{id} [{string.Join(", ", accounts)}] {string.Join(",", fields.Select(e => $"{e.Name}={e.Value}"))}");
+            }
+            Assert.Fail($"{byLobby.Count} lobbies for {players} players; not full: {string.Join("; ", partial)}\n{await cluster.LogsAsync()}");
+        }
+        Assert.Equal(byLobby.Count, places.Count(a => a.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(players, places.Select(a => a.AccountId).Distinct().Count());
 
         // What the nodes answered is what Redis holds: each lobby's reservations are exactly its answers.
         var redis = cluster.RedisDatabase();
@@ -52,7 +63,8 @@ public sealed class ClusterMatchmakingTests
         {
             var reserved = (await redis.SortedSetRangeByRankAsync($"{{paperclip}}:lobby:{lobbyId}:reservations")).Select(v => (long)v).Order().ToArray();
             var members = await redis.SortedSetLengthAsync($"{{paperclip}}:lobby:{lobbyId}:members");
-            Assert.Equal(accounts, reserved);
+            if (!accounts.SequenceEqual(reserved))
+                Assert.Fail($"lobby {lobbyId}: answered [{string.Join(", ", accounts)}], Redis holds [{string.Join(", ", reserved)}]\n{await cluster.LogsAsync()}");
             Assert.Equal(0, members);
         }
 
@@ -64,7 +76,7 @@ public sealed class ClusterMatchmakingTests
         }));
         Assert.Equal(byLobby.Keys.Order().ToArray(), lists[0]);
         Assert.Equal(lists[0], lists[1]);
-        foreach (var answer in answers.Take(10))
+        foreach (var answer in places.Take(10))
         {
             using var http = cluster.Client(apis[1 - (int)((answer.AccountId - 1_000_000) % 2)], answer.AccountId);
             using var again = await http.PostAsync("/lobby/matchmake", Json($"{{\"game-id\":{LocalCluster.GameId}}}"));
