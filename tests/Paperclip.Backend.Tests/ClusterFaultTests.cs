@@ -203,12 +203,12 @@ public sealed class ClusterFaultTests
     public async Task While_PostgreSQL_is_stopped_an_api_node_process_answers_503_and_recovers_by_itself()
     {
         ClusterTestSettings.RequireFull();
-        await using var cluster = await LocalCluster.StartAsync(privatePostgres: true);
+        await using var cluster = await LocalCluster.StartAsync();
         var api = await cluster.StartApiAsync("api1");
         await cluster.StartHostAsync("host1", api, 4);
         var (mario, luigi) = await FriendsAsync(api);
 
-        await cluster.PrivatePostgres.StopServerAsync();
+        await cluster.Postgres.StopServerAsync();
         using var anonymous = api.Client();
         foreach (var (client, method, path, body) in new (HttpClient, string, string, string?)[]
         {
@@ -232,7 +232,7 @@ public sealed class ClusterFaultTests
             await refused.AssertProblemAsync(HttpStatusCode.ServiceUnavailable);
         }
 
-        await cluster.PrivatePostgres.StartServerAsync();
+        await cluster.Postgres.StartServerAsync();
         await cluster.WaitUntilAsync(async () =>
         {
             using var response = await mario.Http.GetAsync("/friends/");

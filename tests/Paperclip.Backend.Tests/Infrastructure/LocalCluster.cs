@@ -15,9 +15,8 @@ using StackExchange.Redis;
 namespace Paperclip.Backend.Tests.Infrastructure;
 
 /// <summary>
-/// A cluster of real processes on loopback for the fault tests: a PostgreSQL database (of the
-/// shared test cluster, or a cluster of its own to stop), a redis-server of its own, and the built
-/// server as <c>Mode=Api</c> and <c>Mode=GameHost</c> processes with freshly generated shared
+/// A cluster of real processes on loopback for the fault tests: a PostgreSQL cluster of its own
+/// (to stop and start), a redis-server of its own, and the built server as <c>Mode=Api</c> and <c>Mode=GameHost</c> processes with freshly generated shared
 /// secrets. Short host timeouts (<see cref="HostTimeout"/>) so a dead host is noticed in seconds.
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
@@ -66,20 +65,22 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The connection string of the cluster's database.</summary>
     public string Database { get; }
 
-    /// <summary>The cluster's own PostgreSQL (only when started with <c>privatePostgres</c>).</summary>
-    public PostgresCluster PrivatePostgres => _privatePostgres ?? throw new InvalidOperationException("This cluster uses the shared PostgreSQL.");
+    /// <summary>The cluster's own PostgreSQL (to stop and start).</summary>
+    public PostgresCluster Postgres => _privatePostgres!;
 
     /// <summary>
     /// Starts Redis (with its append-only file if <paramref name="appendOnly"/>) and a database (in a
-    /// PostgreSQL cluster of its own if <paramref name="privatePostgres"/>); no nodes yet.
+    /// PostgreSQL cluster of its own); no nodes yet.
     /// </summary>
-    public static async Task<LocalCluster> StartAsync(bool appendOnly = false, bool privatePostgres = false, TimeSpan? hostTimeout = null)
+    public static async Task<LocalCluster> StartAsync(bool appendOnly = false, TimeSpan? hostTimeout = null)
     {
         var redis = new RedisServer { AppendOnly = appendOnly };
         await redis.InitializeAsync();
-        var postgres = privatePostgres ? await PostgresCluster.StartPrivateAsync() : await PostgresCluster.GetAsync();
+        // A PostgreSQL of its own: four nodes' pools beside the idle pools the other tests left in the
+        // shared cluster went past its max_connections.
+        var postgres = await PostgresCluster.StartPrivateAsync();
         var database = await postgres.CreateDatabaseAsync("cluster");
-        return new LocalCluster(redis, database + ";Timeout=15", privatePostgres ? postgres : null, hostTimeout ?? DefaultHostTimeout);
+        return new LocalCluster(redis, database + ";Timeout=15", postgres, hostTimeout ?? DefaultHostTimeout);
     }
 
     /// <summary>Starts an API node (<c>Mode=Api</c>); nodes are started one at a time (the first migrates the database).</summary>
