@@ -12,6 +12,7 @@ namespace Paperclip.Backend.Tests;
 /// <c>./cluster.sh start|stop</c> as an operator runs it: real PostgreSQL, Redis, two API nodes
 /// and two game hosts as processes on loopback (this test's build of the server, not a publish).
 /// </summary>
+[Collection(Infrastructure.ClusterProcesses.Name)]
 public sealed partial class ClusterScriptTests
 {
     [Fact]

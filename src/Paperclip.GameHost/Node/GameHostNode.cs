@@ -46,6 +46,7 @@ public sealed partial class GameHostNode(RedisGameHostClient client, LobbyGameSe
         {
             while (true)
             {
+                // The tick first: when both are ready, the heartbeat waits for no more than the command in hand.
                 var done = await Task.WhenAny(tick, command).ConfigureAwait(false);
                 try
                 {
@@ -54,7 +55,7 @@ public sealed partial class GameHostNode(RedisGameHostClient client, LobbyGameSe
                         if (!await tick.ConfigureAwait(false))
                             return;
                         tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
-                        await HeartbeatAsync(stoppingToken).ConfigureAwait(false);
+                        await HeartbeatAsync().ConfigureAwait(false);
                     }
                     else
                     {
@@ -123,19 +124,22 @@ public sealed partial class GameHostNode(RedisGameHostClient client, LobbyGameSe
         }
     }
 
-    private async Task HeartbeatAsync(CancellationToken cancellationToken)
+    // What the answer says differs from what runs is queued behind the commands, not done here: a
+    // burst of lobbies started inline would hold back the next heartbeat past the host timeout, and
+    // the host would be declared dead with every lobby it had just started.
+    private async Task HeartbeatAsync()
     {
         var expected = await client.HeartbeatAsync().ConfigureAwait(false);
         Interlocked.Increment(ref _heartbeats);
         foreach (var (lobbyId, state) in expected.Lobbies)
         {
             if (state == LobbyState.Scheduled && !host.IsRunningLobby(lobbyId))
-                await StartLobbyAsync(lobbyId, cancellationToken).ConfigureAwait(false);
+                _commands.Writer.TryWrite(new GameHostCommand(Start: true, lobbyId));
         }
         foreach (var lobbyId in host.RunningLobbies)
         {
             if (!expected.Lobbies.ContainsKey(lobbyId))
-                await StopLobbyAsync(lobbyId).ConfigureAwait(false);
+                _commands.Writer.TryWrite(new GameHostCommand(Start: false, lobbyId));
         }
     }
 
