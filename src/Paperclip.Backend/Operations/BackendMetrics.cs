@@ -6,7 +6,7 @@ namespace Paperclip.Backend.Operations;
 
 /// <summary>
 /// The <c>Paperclip.Backend</c> meter: password logins by outcome, matchmaking by outcome, and
-/// the registry's lobbies by state with their members and reservations (read when collected).
+/// the registry's lobbies by state with their members and reservations (<see cref="LobbyCensus"/>).
 /// </summary>
 public sealed class BackendMetrics
 {
@@ -17,15 +17,16 @@ public sealed class BackendMetrics
     private readonly Counter<long> _matchmakes;
 
     /// <summary>Creates the instruments on the host's meter factory.</summary>
-    public BackendMetrics(IMeterFactory meters, ILobbyRegistry registry)
+    public BackendMetrics(IMeterFactory meters, ILobbyRegistry registry, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(meters);
+        var census = new LobbyCensus(registry, time);
         var meter = meters.Create(MeterName);
         _logins = meter.CreateCounter<long>("paperclip.backend.logins", "{login}", "Password checks by result: succeeded, failed or throttled.");
         _matchmakes = meter.CreateCounter<long>("paperclip.backend.matchmakes", "{matchmake}", "Places handed out by matchmaking, by result: joined (an existing lobby), created (a new one) or unavailable.");
-        meter.CreateObservableUpDownCounter("paperclip.backend.lobbies", () => LobbiesByState(ListForScrape(registry)), "{lobby}", "Lobbies in the registry, by state.");
-        meter.CreateObservableUpDownCounter("paperclip.backend.lobby.members", () => ListForScrape(registry).Sum(l => (long)l.Members.Count), "{account}", "Accounts joined to a lobby.");
-        meter.CreateObservableUpDownCounter("paperclip.backend.lobby.reservations", () => ListForScrape(registry).Sum(l => (long)l.Reservations.Count), "{account}", "Places reserved for accounts that have not joined yet.");
+        meter.CreateObservableUpDownCounter("paperclip.backend.lobbies", () => LobbiesByState(census.Read()), "{lobby}", "Lobbies in the registry, by state.");
+        meter.CreateObservableUpDownCounter("paperclip.backend.lobby.members", () => census.Read().Members, "{account}", "Accounts joined to a lobby.");
+        meter.CreateObservableUpDownCounter("paperclip.backend.lobby.reservations", () => census.Read().Reservations, "{account}", "Places reserved for accounts that have not joined yet.");
     }
 
     /// <summary>Counts a password check.</summary>
@@ -51,25 +52,10 @@ public sealed class BackendMetrics
         return lobby.Members.Count == 0 ? "empty" : lobby.IsFull ? "full" : "open";
     }
 
-    // Observable instruments are read synchronously, once per scrape (not per request): the
-    // scrape waits for the registry. A registry that cannot answer reports no lobbies.
-    private static IReadOnlyList<LobbySnapshot> ListForScrape(ILobbyRegistry registry)
-    {
-        try
-        {
-            return registry.ListAsync().AsTask().GetAwaiter().GetResult();
-        }
-        catch (LobbyRegistryUnavailableException)
-        {
-            return [];
-        }
-    }
-
-    private static IEnumerable<Measurement<long>> LobbiesByState(IReadOnlyList<LobbySnapshot> lobbies)
-    {
-        var counts = new Dictionary<string, long> { ["empty"] = 0, ["open"] = 0, ["full"] = 0 };
-        foreach (var lobby in lobbies)
-            counts[StateOf(lobby)]++;
-        return counts.Select(c => new Measurement<long>(c.Value, new KeyValuePair<string, object?>("state", c.Key)));
-    }
+    private static Measurement<long>[] LobbiesByState(LobbyCensus.Counts counts) =>
+    [
+        new(counts.Empty, new KeyValuePair<string, object?>("state", "empty")),
+        new(counts.Open, new KeyValuePair<string, object?>("state", "open")),
+        new(counts.Full, new KeyValuePair<string, object?>("state", "full")),
+    ];
 }
