@@ -63,13 +63,22 @@ public sealed class AeadBackendTests
         var datagram = new byte[3 + 1000 + 16];
         protection.Seal(datagram, 3, 1000, 0);
         Assert.True(protection.TryOpen(datagram, 3, 0, out _));
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var pn = 1UL; pn < 1000; pn++)
+        // Three rounds of 1,000: a packet path that allocates does so in every round, while the
+        // runtime's own one-off work on this thread (tiering up the methods mid-round, seen once
+        // under a full test run on .NET 8) lands in one round only.
+        var allocated = new List<long>();
+        var pn = 1UL;
+        for (var round = 0; round < 3; round++)
         {
-            protection.Seal(datagram, 3, 1000, pn);
-            protection.TryOpen(datagram, 3, pn, out _);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++, pn++)
+            {
+                protection.Seal(datagram, 3, 1000, pn);
+                protection.TryOpen(datagram, 3, pn, out _);
+            }
+            allocated.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        Assert.Contains(0L, allocated);
     }
 
     private static byte[] Seal(PacketProtection protection, byte[] header, byte[] plaintext, ulong pn)
