@@ -9,13 +9,14 @@ namespace Paperclip.Transport.Internal.Connection;
 /// moot once a newer one is acknowledged. Streams are made on first use: a session that never
 /// uses channels holds one small array.
 /// </summary>
-internal sealed class SendStreams
+internal sealed class SendStreams(InFlightMessages inFlight)
 {
     /// <summary>Streams per session: 64 channels × (ordered, reliable sequenced, unreliable sequenced).</summary>
     public const int Count = 3 * ProtocolConstants.ChannelCount;
 
     private readonly ushort[] _next = new ushort[Count];
-    private readonly Queue<(ushort Sequence, ushort ChannelSequence)>?[] _inFlight = new Queue<(ushort, ushort)>?[Count];
+    // Per reliable stream, its messages launched and not yet known to have left flight, in CSEQ order.
+    private readonly Queue<(ushort Sequence, ushort ChannelSequence)>?[] _launched = new Queue<(ushort, ushort)>?[Count];
 
     /// <summary>The stream a CHANNEL header is on.</summary>
     public static int Index(in PacketHeader header)
@@ -29,14 +30,14 @@ internal sealed class SendStreams
 
     /// <summary>A reliable message of a stream entered flight under <paramref name="sequence"/>.</summary>
     public void Launched(int stream, ushort sequence, ushort channelSequence) =>
-        (_inFlight[stream] ??= new Queue<(ushort, ushort)>()).Enqueue((sequence, channelSequence));
+        (_launched[stream] ??= new Queue<(ushort, ushort)>()).Enqueue((sequence, channelSequence));
 
     /// <summary>
     /// True when an ordered message with <paramref name="channelSequence"/> is inside its stream's
     /// send window: less than 4096 past the oldest message of the stream still in flight.
     /// </summary>
     public bool InWindow(int stream, ushort channelSequence) =>
-        _inFlight[stream] is not { Count: > 0 } queue
+        _launched[stream] is not { Count: > 0 } queue
         || (ushort)(channelSequence - queue.Peek().ChannelSequence) < ProtocolConstants.OrderedSendWindow;
 
     /// <summary>
@@ -44,10 +45,10 @@ internal sealed class SendStreams
     /// its oldest message still in flight, so that the window and the head are read without a
     /// lookup. Each entry is passed over once, while its message was just touched by the ACK.
     /// </summary>
-    public void OnOrderedRemoved(int stream, InFlightMessages inFlight)
+    public void OnOrderedRemoved(int stream)
     {
-        var queue = _inFlight[stream];
-        while (queue is { Count: > 0 } && !IsInFlight(queue.Peek(), stream, inFlight))
+        var queue = _launched[stream];
+        while (queue is { Count: > 0 } && !IsInFlight(queue.Peek(), stream))
             queue.Dequeue();
     }
 
@@ -55,9 +56,9 @@ internal sealed class SendStreams
     /// A reliable sequenced message was acknowledged: every older message of its stream still in
     /// flight is moot. Calls <paramref name="moot"/> with each one's sequence id.
     /// </summary>
-    public void OnSequencedAcknowledged(SentMessage acknowledged, InFlightMessages inFlight, Action<ushort> moot)
+    public void OnSequencedAcknowledged(SentMessage acknowledged, Action<ushort> moot)
     {
-        var queue = _inFlight[acknowledged.Stream];
+        var queue = _launched[acknowledged.Stream];
         while (queue is { Count: > 0 })
         {
             var (sequence, channelSequence) = queue.Peek();
@@ -70,7 +71,7 @@ internal sealed class SendStreams
             if ((ushort)(acknowledged.ChannelSequence - channelSequence) is 0 or >= 32768)
                 return;
             queue.Dequeue();
-            if (IsInFlight((sequence, channelSequence), acknowledged.Stream, inFlight))
+            if (IsInFlight((sequence, channelSequence), acknowledged.Stream))
                 moot(sequence);
         }
     }
@@ -82,14 +83,14 @@ internal sealed class SendStreams
     public bool TryGetHead(int stream, out ushort sequence)
     {
         sequence = 0;
-        if (_inFlight[stream] is not { Count: > 0 } queue)
+        if (_launched[stream] is not { Count: > 0 } queue)
             return false;
         sequence = queue.Peek().Sequence;
         return true;
     }
 
-    public void Clear() => Array.Clear(_inFlight);
+    public void Clear() => Array.Clear(_launched);
 
-    private static bool IsInFlight((ushort Sequence, ushort ChannelSequence) entry, int stream, InFlightMessages inFlight) =>
+    private bool IsInFlight((ushort Sequence, ushort ChannelSequence) entry, int stream) =>
         inFlight.TryGet(entry.Sequence, out var message) && message.Stream == stream && message.ChannelSequence == entry.ChannelSequence;
 }

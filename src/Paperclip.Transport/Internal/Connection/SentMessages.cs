@@ -21,7 +21,7 @@ internal enum RetransmitOutcome
 internal sealed class SentMessages
 {
     private readonly InFlightMessages _inFlight = new();
-    private readonly SendStreams _streams = new();
+    private readonly SendStreams _streams;
     private readonly Action<ushort> _moot;
     private readonly Queue<SentMessage> _backlog = new();
     private readonly Stack<SentMessage> _spare = new();
@@ -59,6 +59,7 @@ internal sealed class SentMessages
     {
         _time = settings.TimeProvider;
         _sequences = sequences;
+        _streams = new SendStreams(_inFlight);
         _congestion = congestion;
         _maxPartialMessages = settings.MaxPartialMessages;
         _maxPartialBytes = settings.MaxPartialBytes;
@@ -312,12 +313,12 @@ internal sealed class SentMessages
             sentMs = message.LastSentMs;
         }
         if (message.Stream >= 0 && message.IsSequenced)
-            _streams.OnSequencedAcknowledged(message, _inFlight, _moot);
+            _streams.OnSequencedAcknowledged(message, _moot);
         else if (message.Stream >= 0 && _streams.TryGetHead(message.Stream, out var head) && head == sequence)
             _headMoved[message.Stream / 64] |= 1UL << (message.Stream % 64);
         _inFlight.Remove(sequence);
         if (message.Stream >= 0 && !message.IsSequenced)
-            _streams.OnOrderedRemoved(message.Stream, _inFlight);
+            _streams.OnOrderedRemoved(message.Stream);
         _inFlightPackets -= message.PacketCount;
         _inFlightBytes -= message.Weight;
         if (message.IsFragmented)
