@@ -72,12 +72,19 @@ public enum SendOptions
 /// <summary>Which readiness mechanism the process-wide I/O engine uses.</summary>
 public enum SocketEngine
 {
-    /// <summary>epoll on Linux, the portable engine elsewhere; the environment variable <c>PAPERCLIP_SOCKET_ENGINE</c> (<c>epoll</c> or <c>portable</c>) overrides it. The default.</summary>
+    /// <summary>epoll on Linux, the portable engine elsewhere; the environment variable <c>PAPERCLIP_SOCKET_ENGINE</c> (<c>epoll</c>, <c>io_uring</c> or <c>portable</c>) overrides it. The default.</summary>
     Automatic,
     /// <summary>Linux epoll driven by the engine's own threads: no thread hop and no copy per datagram.</summary>
     Epoll,
     /// <summary>.NET's own socket engine (awaited receives), on every platform; each datagram is copied and handed to the engine's thread.</summary>
     Portable,
+    /// <summary>
+    /// Linux io_uring (6.1 or later): every socket keeps a multishot receive armed, so one system
+    /// call per turn takes the datagrams of all of them — cheaper than epoll when a process holds
+    /// many sockets that each receive a little (a host of lobbies). Refused at start, with the
+    /// reason, where the kernel or a seccomp filter does not allow it.
+    /// </summary>
+    IoUring,
 }
 
 /// <summary>A session's send buffer is full (<see cref="PaperclipOptions.MaxSendBufferBytes"/>): the peer is not keeping up. Use <c>TrySend</c>, or await <c>WhenWritableAsync</c>.</summary>

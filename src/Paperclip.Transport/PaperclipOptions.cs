@@ -142,8 +142,8 @@ public abstract class PaperclipOptions
         Require(InitialRetransmissionTimeout >= TimeSpan.FromMilliseconds(10), nameof(InitialRetransmissionTimeout), "must be at least 10 ms");
         Require(MaxRetransmissionTimeout >= InitialRetransmissionTimeout, nameof(MaxRetransmissionTimeout), "must be at least InitialRetransmissionTimeout");
         Require(SocketBufferSize > 0, nameof(SocketBufferSize), "must be positive");
-        Require(Enum.IsDefined(SocketEngine), nameof(SocketEngine), "must be Automatic, Epoll or Portable");
-        Require(SocketEngine != SocketEngine.Epoll || OperatingSystem.IsLinux(), nameof(SocketEngine), "Epoll needs Linux");
+        Require(Enum.IsDefined(SocketEngine), nameof(SocketEngine), "must be Automatic, Epoll, Portable or IoUring");
+        Require(SocketEngine is not (SocketEngine.Epoll or SocketEngine.IoUring) || OperatingSystem.IsLinux(), nameof(SocketEngine), "Epoll and IoUring need Linux");
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
 

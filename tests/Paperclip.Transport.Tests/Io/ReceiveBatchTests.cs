@@ -13,9 +13,7 @@ namespace Paperclip.Transport.Tests.Io;
 /// </summary>
 public sealed class ReceiveBatchTests
 {
-    public static TheoryData<SocketEngine> Engines => OperatingSystem.IsLinux()
-        ? new TheoryData<SocketEngine>(SocketEngine.Epoll, SocketEngine.Portable)
-        : new TheoryData<SocketEngine>(SocketEngine.Portable);
+    public static TheoryData<SocketEngine> Engines => TestEngines.All;
 
     private sealed class Collector : IDatagramHandler
     {

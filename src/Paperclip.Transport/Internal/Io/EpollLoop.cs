@@ -12,10 +12,8 @@ namespace Paperclip.Transport.Internal.Io;
 /// datagrams each into the loop's native slots, until the socket is empty or a burst is done: one
 /// system call per wake-up when a socket holds a few datagrams (recvfrom needed one per datagram
 /// and one more to find the socket empty). Endpoints whose datagrams can exceed a slot receive
-/// with recvfrom into the 64 KiB buffer. Sends made on the loop during a turn are copied into
-/// <see cref="SendBatchSize"/> native send slots, chained per socket, and leave at the end of the
-/// turn in one sendmmsg per socket (more only past the slots); a datagram the kernel does not take
-/// (full send buffer, an error) goes through .NET's socket, like a send from another thread.
+/// with recvfrom into the 64 KiB buffer. Sends made on the loop during a turn leave at its end in
+/// one sendmmsg per socket (<see cref="NativeSendBatch"/>).
 /// </summary>
 internal sealed unsafe class EpollLoop : IoLoop
 {
@@ -29,22 +27,9 @@ internal sealed unsafe class EpollLoop : IoLoop
     private const int SlotSize = 2048;
     private const int AddressSize = 128; // sockaddr_storage
 
-    // Datagrams kept for the end of the turn; a full set is sent at once. 64 × 2 KiB per loop.
-    private const int SendBatchSize = 64;
-
     private readonly Libc.MMsgHdr* _messages;
     private readonly byte* _slots;
-
-    // The send slots (data, then the destination), and for each its lengths and the next slot of
-    // the same socket: datagrams of one socket leave in the order they were sent.
-    private readonly byte* _sendSlots;
-    private readonly Libc.MMsgHdr* _sendMessages;
-    private readonly Libc.IoVec* _sendVectors;
-    private readonly int[] _sendLength = new int[SendBatchSize];
-    private readonly int[] _sendAddressLength = new int[SendBatchSize];
-    private readonly int[] _sendNext = new int[SendBatchSize];
-    private readonly List<UdpEndpoint> _sending = [];
-    private int _sendSlotsUsed;
+    private readonly NativeSendBatch _sends = new();
 
     private readonly int _epoll;
     private readonly int _wakeFd;
@@ -71,19 +56,10 @@ internal sealed unsafe class EpollLoop : IoLoop
             _messages[i].IovLength = 1;
             _messages[i].Name = vectors[i].Base + SlotSize;
         }
-        _sendSlots = (byte*)NativeMemory.AllocZeroed((nuint)(SendBatchSize * (SlotSize + AddressSize)));
-        _sendMessages = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(SendBatchSize * sizeof(Libc.MMsgHdr)));
-        _sendVectors = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(SendBatchSize * sizeof(Libc.IoVec)));
     }
 
-    /// <summary>sendmmsg calls made (loop thread writes; a test or a diagnostic reads).</summary>
-    public long SendCalls => Volatile.Read(ref _sendCalls);
-
-    /// <summary>Datagrams handed to the kernel by sendmmsg.</summary>
-    public long DatagramsBatched => Volatile.Read(ref _datagramsBatched);
-
-    private long _sendCalls;
-    private long _datagramsBatched;
+    /// <summary>The datagrams of this turn, and what sendmmsg did with them.</summary>
+    public NativeSendBatch Sends => _sends;
 
     public override void Register(UdpEndpoint endpoint) =>
         Control(Libc.EPOLL_CTL_ADD, endpoint.FileDescriptor, (ulong)GCHandle.ToIntPtr(endpoint.LoopHandle));
@@ -91,89 +67,15 @@ internal sealed unsafe class EpollLoop : IoLoop
     public override void Unregister(UdpEndpoint endpoint)
     {
         // What it sent this turn leaves before the socket closes.
-        FlushSends(endpoint);
+        _sends.Flush(endpoint);
         // Events of this turn may still name the endpoint: its handle is freed by the endpoint
         // after the turn (it posts the release), and a closed endpoint ignores them.
         Control(Libc.EPOLL_CTL_DEL, endpoint.FileDescriptor, 0);
     }
 
-    public override bool TryQueueSend(UdpEndpoint endpoint, ReadOnlySpan<byte> datagram, SocketAddress to)
-    {
-        if (datagram.Length > SlotSize || to.Family != endpoint.AddressFamily || to.Size > AddressSize || !Environment.Is64BitProcess)
-        {
-            FlushSends(endpoint); // the caller's send must not overtake this socket's kept ones
-            return false;
-        }
-        if (_sendSlotsUsed == SendBatchSize)
-            FlushSends();
-        var slot = _sendSlotsUsed++;
-        var data = _sendSlots + (slot * (SlotSize + AddressSize));
-        datagram.CopyTo(new Span<byte>(data, SlotSize));
-        to.Buffer.Span[..to.Size].CopyTo(new Span<byte>(data + SlotSize, AddressSize));
-        _sendLength[slot] = datagram.Length;
-        _sendAddressLength[slot] = to.Size;
-        _sendNext[slot] = -1;
-        if (endpoint.QueuedSendsHead < 0)
-        {
-            endpoint.QueuedSendsHead = slot;
-            _sending.Add(endpoint);
-        }
-        else
-        {
-            _sendNext[endpoint.QueuedSendsTail] = slot;
-        }
-        endpoint.QueuedSendsTail = slot;
-        return true;
-    }
+    public override bool TryQueueSend(UdpEndpoint endpoint, ReadOnlySpan<byte> datagram, SocketAddress to) => _sends.TryQueue(endpoint, datagram, to);
 
-    protected override void FlushSends()
-    {
-        if (_sending.Count == 0)
-            return;
-        foreach (var endpoint in _sending)
-            FlushSends(endpoint);
-        _sending.Clear();
-        _sendSlotsUsed = 0;
-    }
-
-    // One socket's kept datagrams, in one sendmmsg when the kernel takes them all.
-    private void FlushSends(UdpEndpoint endpoint)
-    {
-        var count = 0;
-        for (var slot = endpoint.QueuedSendsHead; slot >= 0; slot = _sendNext[slot])
-        {
-            var data = _sendSlots + (slot * (SlotSize + AddressSize));
-            _sendVectors[count].Base = data;
-            _sendVectors[count].Length = (nuint)_sendLength[slot];
-            ref var message = ref _sendMessages[count];
-            message.Name = data + SlotSize;
-            message.NameLength = _sendAddressLength[slot];
-            message.Iov = _sendVectors + count;
-            message.IovLength = 1;
-            count++;
-        }
-        endpoint.QueuedSendsHead = endpoint.QueuedSendsTail = -1;
-        var sent = 0;
-        while (sent < count)
-        {
-            var taken = Libc.SendMMsg(endpoint.FileDescriptor, _sendMessages + sent, (uint)(count - sent), Libc.MSG_DONTWAIT);
-            _sendCalls++;
-            if (taken > 0)
-            {
-                _datagramsBatched += taken;
-                sent += taken;
-                continue;
-            }
-            // The kernel refused the first one (EAGAIN: the send buffer is full; or an error for
-            // this destination): .NET's send waits for room, or logs the error, as any send does.
-            ref var refused = ref _sendMessages[sent];
-            var address = endpoint.SendFallbackAddress;
-            new ReadOnlySpan<byte>(refused.Name, refused.NameLength).CopyTo(address.Buffer.Span);
-            address.Size = refused.NameLength;
-            endpoint.SendNow(new ReadOnlySpan<byte>(refused.Iov->Base, (int)refused.Iov->Length), address);
-            sent++;
-        }
-    }
+    protected override void FlushSends() => _sends.FlushAll();
 
     protected override void Wake()
     {

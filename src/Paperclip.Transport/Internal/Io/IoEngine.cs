@@ -17,6 +17,7 @@ internal sealed class IoEngine
     private static readonly Lock s_lock = new();
     private static IoEngine? s_epoll;
     private static IoEngine? s_portable;
+    private static IoEngine? s_ioUring;
 
     private readonly IoLoop[] _loops;
     private int _next = -1;
@@ -28,7 +29,12 @@ internal sealed class IoEngine
         for (var i = 0; i < _loops.Length; i++)
         {
             var name = $"Paperclip I/O {i}";
-            _loops[i] = kind == SocketEngine.Epoll ? new EpollLoop(name, NullLogger.Instance) : new PortableLoop(name, NullLogger.Instance);
+            _loops[i] = kind switch
+            {
+                SocketEngine.Epoll => new EpollLoop(name, NullLogger.Instance),
+                SocketEngine.IoUring => new IoUringLoop(name, NullLogger.Instance),
+                _ => new PortableLoop(name, NullLogger.Instance),
+            };
             _loops[i].Start();
         }
     }
@@ -41,9 +47,12 @@ internal sealed class IoEngine
         var kind = Resolve(requested);
         lock (s_lock)
         {
-            return kind == SocketEngine.Epoll
-                ? s_epoll ??= new IoEngine(SocketEngine.Epoll)
-                : s_portable ??= new IoEngine(SocketEngine.Portable);
+            return kind switch
+            {
+                SocketEngine.Epoll => s_epoll ??= new IoEngine(SocketEngine.Epoll),
+                SocketEngine.IoUring => s_ioUring ??= new IoEngine(SocketEngine.IoUring),
+                _ => s_portable ??= new IoEngine(SocketEngine.Portable),
+            };
         }
     }
 
@@ -69,6 +78,7 @@ internal sealed class IoEngine
             {
                 "PORTABLE" => SocketEngine.Portable,
                 "EPOLL" => SocketEngine.Epoll,
+                "IO_URING" or "IOURING" => SocketEngine.IoUring,
                 _ => SocketEngine.Automatic,
             };
         }
@@ -76,6 +86,8 @@ internal sealed class IoEngine
             return OperatingSystem.IsLinux() ? SocketEngine.Epoll : SocketEngine.Portable;
         if (requested == SocketEngine.Epoll && !OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException("The epoll socket engine needs Linux; use SocketEngine.Portable or Automatic.");
+        if (requested == SocketEngine.IoUring && IoUringRing.UnavailableReason is { } reason)
+            throw new PlatformNotSupportedException($"The io_uring socket engine cannot run here: {reason}. Use SocketEngine.Epoll or Automatic.");
         return requested;
     }
 }

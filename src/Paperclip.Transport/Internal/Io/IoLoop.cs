@@ -106,9 +106,15 @@ internal abstract partial class IoLoop
     /// <summary>Called by <see cref="WaitAndReceive"/> when woken: the next drain must see every post.</summary>
     protected void ClearSignal() => Interlocked.Exchange(ref _signaled, 0);
 
+    /// <summary>Runs first on the loop's own thread (a ring whose only submitter is that thread is enabled here).</summary>
+    protected virtual void OnThreadStarted()
+    {
+    }
+
     private void Run()
     {
         t_current = this;
+        OnThreadStarted();
         while (true)
         {
             try

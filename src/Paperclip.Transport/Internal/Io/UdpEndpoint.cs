@@ -54,7 +54,7 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
         LocalEndPoint = (IPEndPoint)Socket.LocalEndPoint!;
         ReceiveAddress = new SocketAddress(Socket.AddressFamily);
         SendFallbackAddress = new SocketAddress(Socket.AddressFamily);
-        FileDescriptor = engine.Kind == SocketEngine.Epoll ? (int)Socket.SafeHandle.DangerousGetHandle() : -1;
+        FileDescriptor = engine.Kind is SocketEngine.Epoll or SocketEngine.IoUring ? (int)Socket.SafeHandle.DangerousGetHandle() : -1;
         if (clock.IsSystem)
         {
             Timers = Loop.SystemTimers;
@@ -84,6 +84,9 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
 
     /// <summary>Where the loop writes each received datagram's source (loop thread).</summary>
     public SocketAddress ReceiveAddress { get; }
+
+    /// <summary>The endpoint's place on an io_uring loop (−1: none). Loop thread.</summary>
+    public int LoopRegistration { get; set; } = -1;
 
     /// <summary>The epoll registration's token.</summary>
     public GCHandle LoopHandle { get; private set; }
