@@ -4,8 +4,9 @@ namespace Paperclip.Transport.Internal.Io;
 
 /// <summary>
 /// The process-wide set of I/O loops that every <see cref="PaperclipServer"/> and
-/// <see cref="PaperclipClient"/> shares: one loop per processor (at most 16), whatever the number
-/// of sockets or sessions. A socket is placed on one loop for its life: the one holding the
+/// <see cref="PaperclipClient"/> shares: one loop per processor (at most 16; the environment
+/// variable <c>PAPERCLIP_IO_THREADS</c> sets another number), whatever the number of sockets or
+/// sessions. A socket is placed on one loop for its life: the one holding the
 /// fewest sockets, so that a server and its client in one process (a test, a benchmark, a
 /// listen server) run on two threads, not one.
 /// </summary>
@@ -13,6 +14,13 @@ internal sealed class IoEngine
 {
     /// <summary>Overrides <see cref="SocketEngine.Automatic"/> for a whole process (a test run of the fallback).</summary>
     public const string EnvironmentVariable = "PAPERCLIP_SOCKET_ENGINE";
+
+    /// <summary>
+    /// Sets the number of loops for a whole process. Fewer loops than processors cost less CPU
+    /// when many sockets each carry little (every loop that sleeps is woken apart), at the price
+    /// of the parallelism a busy process needs.
+    /// </summary>
+    public const string ThreadsVariable = "PAPERCLIP_IO_THREADS";
 
     private static readonly Lock s_lock = new();
     private static IoEngine? s_epoll;
@@ -25,7 +33,7 @@ internal sealed class IoEngine
     private IoEngine(SocketEngine kind)
     {
         Kind = kind;
-        _loops = new IoLoop[Math.Clamp(Environment.ProcessorCount, 1, 16)];
+        _loops = new IoLoop[LoopCount(Environment.GetEnvironmentVariable(ThreadsVariable))];
         for (var i = 0; i < _loops.Length; i++)
         {
             var name = $"Paperclip I/O {i}";
@@ -54,6 +62,16 @@ internal sealed class IoEngine
                 _ => s_portable ??= new IoEngine(SocketEngine.Portable),
             };
         }
+    }
+
+    /// <summary>The number of loops: <paramref name="configured"/> (from <see cref="ThreadsVariable"/>) or one per processor.</summary>
+    public static int LoopCount(string? configured)
+    {
+        if (string.IsNullOrWhiteSpace(configured))
+            return Math.Clamp(Environment.ProcessorCount, 1, 16);
+        if (!int.TryParse(configured.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) || count is < 1 or > 64)
+            throw new InvalidOperationException($"{ThreadsVariable} must be a whole number from 1 to 64; it is \"{configured}\".");
+        return count;
     }
 
     /// <summary>The loop for a new socket: the least loaded, the next in turn among equals.</summary>

@@ -46,11 +46,11 @@ internal sealed unsafe partial class IoUringLoop : IoLoop
     private readonly Stack<int> _freeRegistrations = new();
     private readonly List<Registration> _rearm = [];
 
-    public IoUringLoop(string name, ILogger logger)
+    public IoUringLoop(string name, ILogger logger, int smallBuffers = SmallBufferCount)
         : base(name, logger)
     {
         _ring = new IoUringRing();
-        _small = new ProvidedBuffers(_ring, 0, SmallBufferCount, SmallBufferSize);
+        _small = new ProvidedBuffers(_ring, 0, smallBuffers, SmallBufferSize);
         // Blocking: io_uring would hand a non-blocking fd's EAGAIN back instead of waiting for it.
         _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC);
         if (_wakeFd < 0)
@@ -71,6 +71,11 @@ internal sealed unsafe partial class IoUringLoop : IoLoop
     public long DatagramsReceived => Volatile.Read(ref _datagramsReceived);
 
     private long _datagramsReceived;
+
+    /// <summary>Times a socket's receive ended because every buffer was taken (it is re-armed once they are back).</summary>
+    public long BufferShortfalls => Volatile.Read(ref _bufferShortfalls);
+
+    private long _bufferShortfalls;
 
     protected override void OnThreadStarted()
     {
@@ -202,7 +207,11 @@ internal sealed unsafe partial class IoUringLoop : IoLoop
             buffers.Return(bufferId);
             registration.ConsecutiveErrors = 0;
         }
-        else if (completion.Result < 0 && completion.Result != -ENOBUFS && completion.Result != -ECANCELED)
+        else if (completion.Result == -ENOBUFS)
+        {
+            _bufferShortfalls++;
+        }
+        else if (completion.Result < 0 && completion.Result != -ECANCELED)
         {
             // An ICMP error queued on the socket (a refused destination) ends the receive once;
             // the datagrams behind it are still there. Anything that repeats is logged and left.

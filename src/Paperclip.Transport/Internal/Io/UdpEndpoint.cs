@@ -35,6 +35,12 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
     private int _state; // 0 created, 1 open, 2 closed
 
     public UdpEndpoint(IPEndPoint bindTo, IDatagramHandler handler, TransportSettings settings, Clock clock, ILogger logger)
+        : this(bindTo, handler, settings, clock, logger, loop: null)
+    {
+    }
+
+    /// <summary>An endpoint on <paramref name="loop"/> rather than the engine's choice (a test's own loop).</summary>
+    internal UdpEndpoint(IPEndPoint bindTo, IDatagramHandler handler, TransportSettings settings, Clock clock, ILogger logger, IoLoop? loop)
     {
         _handler = handler;
         _logger = logger;
@@ -49,12 +55,12 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
         {
             throw TooManyOpenFiles(e);
         }
-        Loop = engine.NextLoop();
+        Loop = loop ?? engine.NextLoop();
         Loop.Reserve();
         LocalEndPoint = (IPEndPoint)Socket.LocalEndPoint!;
         ReceiveAddress = new SocketAddress(Socket.AddressFamily);
         SendFallbackAddress = new SocketAddress(Socket.AddressFamily);
-        FileDescriptor = engine.Kind is SocketEngine.Epoll or SocketEngine.IoUring ? (int)Socket.SafeHandle.DangerousGetHandle() : -1;
+        FileDescriptor = Loop is EpollLoop or IoUringLoop ? (int)Socket.SafeHandle.DangerousGetHandle() : -1;
         if (clock.IsSystem)
         {
             Timers = Loop.SystemTimers;
