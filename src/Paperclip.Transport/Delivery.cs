@@ -72,7 +72,7 @@ public enum SendOptions
 /// <summary>Which readiness mechanism the process-wide I/O engine uses.</summary>
 public enum SocketEngine
 {
-    /// <summary>epoll on Linux, the portable engine elsewhere; the environment variable <c>PAPERCLIP_SOCKET_ENGINE</c> (<c>epoll</c>, <c>io_uring</c> or <c>portable</c>) overrides it. The default.</summary>
+    /// <summary>io_uring on Linux where the kernel allows it, else epoll; the portable engine elsewhere. The environment variable <c>PAPERCLIP_SOCKET_ENGINE</c> (<c>epoll</c>, <c>io_uring</c> or <c>portable</c>) overrides it. The default.</summary>
     Automatic,
     /// <summary>Linux epoll driven by the engine's own threads: no thread hop and no copy per datagram.</summary>
     Epoll,

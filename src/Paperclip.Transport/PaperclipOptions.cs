@@ -118,7 +118,8 @@ public abstract class PaperclipOptions
 
     /// <summary>
     /// Which readiness mechanism the process-wide I/O engine uses for this socket. Default
-    /// <see cref="SocketEngine.Automatic"/>: epoll on Linux, .NET's socket engine elsewhere.
+    /// <see cref="SocketEngine.Automatic"/>: io_uring on Linux where the kernel allows it (cheapest
+    /// per datagram), else epoll; .NET's socket engine elsewhere.
     /// </summary>
     public SocketEngine SocketEngine { get; set; } = SocketEngine.Automatic;
 

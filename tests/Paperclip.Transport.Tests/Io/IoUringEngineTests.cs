@@ -131,29 +131,6 @@ public sealed class IoUringEngineTests
         }
     }
 
-    [Theory]
-    [InlineData(null, false)]
-    [InlineData("", false)]
-    [InlineData("1", true)]
-    [InlineData(" 8 ", true)]
-    public void The_number_of_loops_comes_from_the_environment_or_the_processors(string? configured, bool fromConfiguration)
-    {
-        var count = IoEngine.LoopCount(configured);
-        Assert.Equal(fromConfiguration ? int.Parse(configured!.Trim(), System.Globalization.CultureInfo.InvariantCulture) : Math.Clamp(Environment.ProcessorCount, 1, 16), count);
-    }
-
-    [Theory]
-    [InlineData("0")]
-    [InlineData("65")]
-    [InlineData("-2")]
-    [InlineData("four")]
-    public void A_bad_number_of_loops_names_the_variable(string configured)
-    {
-        var error = Assert.Throws<InvalidOperationException>(() => IoEngine.LoopCount(configured));
-        Assert.Contains(IoEngine.ThreadsVariable, error.Message);
-        Assert.Contains(configured, error.Message);
-    }
-
     private sealed class ReceivedInto(BlockingCollection<(int Endpoint, byte[] Data)> into, int id) : IDatagramHandler
     {
         public void OnDatagram(Span<byte> datagram, SocketAddress from) => into.Add((id, datagram.ToArray()));

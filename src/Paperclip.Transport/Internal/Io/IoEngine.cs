@@ -8,7 +8,9 @@ namespace Paperclip.Transport.Internal.Io;
 /// variable <c>PAPERCLIP_IO_THREADS</c> sets another number), whatever the number of sockets or
 /// sessions. A socket is placed on one loop for its life: the one holding the
 /// fewest sockets, so that a server and its client in one process (a test, a benchmark, a
-/// listen server) run on two threads, not one.
+/// listen server) run on two threads, not one. <see cref="SocketEngine.Automatic"/> is io_uring on
+/// Linux where the kernel allows it (measured cheaper per datagram, most with many sockets: see
+/// docs/performance.md), else epoll; the portable engine elsewhere.
 /// </summary>
 internal sealed class IoEngine
 {
@@ -26,6 +28,7 @@ internal sealed class IoEngine
     private static IoEngine? s_epoll;
     private static IoEngine? s_portable;
     private static IoEngine? s_ioUring;
+    private static IoEngine? s_automatic;
 
     private readonly IoLoop[] _loops;
     private int _next = -1;
@@ -43,8 +46,10 @@ internal sealed class IoEngine
                 SocketEngine.IoUring => new IoUringLoop(name, NullLogger.Instance),
                 _ => new PortableLoop(name, NullLogger.Instance),
             };
-            _loops[i].Start();
         }
+        // Started once all are made: a loop that cannot be made leaves no thread running.
+        foreach (var loop in _loops)
+            loop.Start();
     }
 
     public SocketEngine Kind { get; }
@@ -57,12 +62,23 @@ internal sealed class IoEngine
         {
             return kind switch
             {
+                SocketEngine.Automatic => s_automatic ??= Automatic(),
                 SocketEngine.Epoll => s_epoll ??= new IoEngine(SocketEngine.Epoll),
                 SocketEngine.IoUring => s_ioUring ??= new IoEngine(SocketEngine.IoUring),
                 _ => s_portable ??= new IoEngine(SocketEngine.Portable),
             };
         }
     }
+
+    /// <summary>The engine <see cref="EnvironmentVariable"/> names: unset or <c>automatic</c>, <c>epoll</c>, <c>io_uring</c>, <c>portable</c>.</summary>
+    public static SocketEngine FromEnvironment(string? configured) => configured?.Trim().ToUpperInvariant() switch
+    {
+        null or "" or "AUTOMATIC" => SocketEngine.Automatic,
+        "PORTABLE" => SocketEngine.Portable,
+        "EPOLL" => SocketEngine.Epoll,
+        "IO_URING" or "IOURING" => SocketEngine.IoUring,
+        _ => throw new InvalidOperationException($"{EnvironmentVariable} must be automatic, epoll, io_uring or portable; it is \"{configured}\"."),
+    };
 
     /// <summary>The number of loops: <paramref name="configured"/> (from <see cref="ThreadsVariable"/>) or one per processor.</summary>
     public static int LoopCount(string? configured)
@@ -88,20 +104,30 @@ internal sealed class IoEngine
         return best;
     }
 
-    private static SocketEngine Resolve(SocketEngine requested)
+    /// <summary>On Linux, io_uring where the kernel allows it and its loops can be made (ring memory), else epoll.</summary>
+    private static IoEngine Automatic()
+    {
+        if (IoUringRing.UnavailableReason is null)
+        {
+            try
+            {
+                return s_ioUring ??= new IoEngine(SocketEngine.IoUring);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or PlatformNotSupportedException)
+            {
+                // Refused past the probe (a memory limit on the rings): epoll does the same work.
+            }
+        }
+        return s_epoll ??= new IoEngine(SocketEngine.Epoll);
+    }
+
+    /// <summary>The engine kind to use; <see cref="SocketEngine.Automatic"/> stays so on Linux (see <see cref="Automatic()"/>).</summary>
+    public static SocketEngine Resolve(SocketEngine requested)
     {
         if (requested == SocketEngine.Automatic)
-        {
-            requested = Environment.GetEnvironmentVariable(EnvironmentVariable)?.Trim().ToUpperInvariant() switch
-            {
-                "PORTABLE" => SocketEngine.Portable,
-                "EPOLL" => SocketEngine.Epoll,
-                "IO_URING" or "IOURING" => SocketEngine.IoUring,
-                _ => SocketEngine.Automatic,
-            };
-        }
+            requested = FromEnvironment(Environment.GetEnvironmentVariable(EnvironmentVariable));
         if (requested == SocketEngine.Automatic)
-            return OperatingSystem.IsLinux() ? SocketEngine.Epoll : SocketEngine.Portable;
+            return OperatingSystem.IsLinux() ? SocketEngine.Automatic : SocketEngine.Portable;
         if (requested == SocketEngine.Epoll && !OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException("The epoll socket engine needs Linux; use SocketEngine.Portable or Automatic.");
         if (requested == SocketEngine.IoUring && IoUringRing.UnavailableReason is { } reason)
