@@ -113,7 +113,7 @@ internal sealed class IoEngine
             {
                 return s_ioUring ??= new IoEngine(SocketEngine.IoUring);
             }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or PlatformNotSupportedException)
+            catch (Exception e) when (e is IOException or PlatformNotSupportedException)
             {
                 // Refused past the probe (a memory limit on the rings): epoll does the same work.
             }

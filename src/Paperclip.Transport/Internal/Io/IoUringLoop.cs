@@ -156,20 +156,24 @@ internal sealed unsafe partial class IoUringLoop : IoLoop
     protected override void WaitAndReceive(int timeoutMs)
     {
         _ring.SubmitAndWait(timeoutMs);
-        var available = _ring.Pending(out var head);
-        var count = Math.Min(available, CompletionsPerTurn);
-        for (uint i = 0; i < count; i++)
+        var count = Math.Min(_ring.Pending(out var head), CompletionsPerTurn);
+        uint done = 0;
+        try
         {
-            // Copied out: handling a datagram may queue submissions, never completions, but the
-            // entry is the kernel's again once consumed.
-            var completion = _ring.Completion(head + i);
-            Complete(completion);
+            while (done < count)
+            {
+                // Copied out, and counted before it is handled: a completion is never handled twice
+                // (its buffer given back twice), even if handling it throws.
+                var completion = _ring.Completion(head + done);
+                done++;
+                Complete(completion);
+            }
         }
-        _ring.Consume(head + count);
-        _small.Publish();
-        _large?.Publish();
-        if (_rearm.Count > 0)
+        finally
         {
+            _ring.Consume(head + done);
+            _small.Publish();
+            _large?.Publish();
             foreach (var registration in _rearm)
             {
                 if (registration.Endpoint is not null && !registration.Armed)

@@ -49,6 +49,8 @@ internal static unsafe partial class IoUringNative
     public const int ECANCELED = 125;
     public const int ETIME = 62;
     public const int EINTR = 4;
+    public const int EAGAIN = 11;
+    public const int EBUSY = 16;
 
     public const int SqeSize = 64;
     public const int CqeSize = 16;

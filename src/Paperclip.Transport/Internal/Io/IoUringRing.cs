@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using static Paperclip.Transport.Internal.Io.IoUringNative;
 
@@ -37,7 +36,7 @@ internal sealed unsafe class IoUringRing
         parameters.CqEntries = CompletionEntries;
         _fd = Setup(SubmissionEntries, &parameters);
         if (_fd < 0)
-            throw new SocketException(Marshal.GetLastPInvokeError());
+            throw new IOException($"io_uring_setup failed: {Marshal.GetLastPInvokeErrorMessage()}");
         const uint needed = FeatureSingleMmap | FeatureNoDrop | FeatureExtArg;
         if ((parameters.Features & needed) != needed)
         {
@@ -49,9 +48,9 @@ internal sealed unsafe class IoUringRing
         var sqes = Mmap(null, parameters.SqEntries * SqeSize, ProtReadWrite, MapSharedPopulate, _fd, OffSqes);
         if (ring == (byte*)-1 || sqes == (void*)-1)
         {
-            var error = Marshal.GetLastPInvokeError();
+            var error = Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
             Close(_fd);
-            throw new SocketException(error);
+            throw new IOException($"Mapping the io_uring failed: {error}");
         }
         _sqHead = (uint*)(ring + parameters.SqHead);
         _sqTailShared = (uint*)(ring + parameters.SqTail);
@@ -85,7 +84,7 @@ internal sealed unsafe class IoUringRing
     public void Enable()
     {
         if (Register(_fd, RegisterEnableRings, null, 0) < 0)
-            throw new SocketException(Marshal.GetLastPInvokeError());
+            throw new IOException($"Enabling the io_uring failed: {Marshal.GetLastPInvokeErrorMessage()}");
     }
 
     /// <summary>A cleared submission entry, queued for the next <see cref="Submit"/> or wait.</summary>
@@ -110,9 +109,13 @@ internal sealed unsafe class IoUringRing
             _enterCalls++;
             if (submitted < 0)
             {
-                if (Marshal.GetLastPInvokeError() == EINTR)
+                var error = Marshal.GetLastPInvokeError();
+                if (error == EINTR)
                     continue;
-                throw new SocketException(Marshal.GetLastPInvokeError());
+                // EBUSY, EAGAIN: completions wait for room; the entries go with the next wait.
+                if (error is EBUSY or EAGAIN)
+                    return;
+                throw new IOException($"io_uring_enter failed: {Marshal.GetPInvokeErrorMessage(error)}");
             }
             _unsubmitted -= (uint)Math.Min(submitted, (int)_unsubmitted);
             if (submitted == 0)
@@ -143,9 +146,10 @@ internal sealed unsafe class IoUringRing
             return;
         }
         var error = Marshal.GetLastPInvokeError();
-        // ETIME: the timeout passed; EINTR: a signal. Both end the wait; the next turn waits again.
-        if (error is not (ETIME or EINTR))
-            throw new SocketException(error);
+        // ETIME: the timeout passed; EINTR: a signal; EBUSY, EAGAIN: completions are waiting for
+        // room in the queue (they are read next, then the entries go). The turn goes on.
+        if (error is not (ETIME or EINTR or EBUSY or EAGAIN))
+            throw new IOException($"io_uring_enter failed: {Marshal.GetPInvokeErrorMessage(error)}");
     }
 
     /// <summary>The completions posted so far: read them from <see cref="Completion"/>, then <see cref="Consume"/>.</summary>
@@ -168,7 +172,7 @@ internal sealed unsafe class IoUringRing
         parameters.Flags = SetupSingleIssuer | SetupDeferTaskRun | SetupDisabled;
         var fd = Setup(4, &parameters);
         if (fd < 0)
-            return $"io_uring_setup with deferred task run failed ({new SocketException(Marshal.GetLastPInvokeError()).Message}): it needs Linux 6.1, no seccomp filter refusing it and the io_uring_disabled sysctl at 0";
+            return $"io_uring_setup with deferred task run failed ({Marshal.GetLastPInvokeErrorMessage()}): it needs Linux 6.1, no seccomp filter refusing it and the io_uring_disabled sysctl at 0";
         Close(fd);
         return null;
     }
