@@ -58,12 +58,7 @@ public sealed class SendBatchTests
         return buffer.AsSpan(0, socket.Receive(buffer)).ToArray();
     }
 
-    private static long Batched(UdpEndpoint endpoint) => endpoint.Loop switch
-    {
-        EpollLoop epoll => epoll.Sends.DatagramsBatched,
-        IoUringLoop ioUring => ioUring.Sends.DatagramsBatched,
-        _ => 0,
-    };
+    private static long Batched(UdpEndpoint endpoint) => endpoint.Loop is NativeLoop native ? native.Sends.DatagramsBatched : 0;
 
     [Theory]
     [MemberData(nameof(Engines))]

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
@@ -15,7 +14,7 @@ namespace Paperclip.Transport.Internal.Io;
 /// with recvfrom into the 64 KiB buffer. Sends made on the loop during a turn leave at its end in
 /// one sendmmsg per socket (<see cref="NativeSendBatch"/>).
 /// </summary>
-internal sealed unsafe class EpollLoop : IoLoop
+internal sealed unsafe class EpollLoop : NativeLoop
 {
     private const int MaxEvents = 256;
     // Datagrams taken from one socket per readiness report: others on the loop get their turn.
@@ -29,22 +28,17 @@ internal sealed unsafe class EpollLoop : IoLoop
 
     private readonly Libc.MMsgHdr* _messages;
     private readonly byte* _slots;
-    private readonly NativeSendBatch _sends = new();
 
     private readonly int _epoll;
-    private readonly int _wakeFd;
     private readonly byte* _events;
 
     public EpollLoop(string name, ILogger logger)
-        : base(name, logger)
+        : base(name, logger, Libc.EFD_NONBLOCK)
     {
         _epoll = Libc.EpollCreate(Libc.EPOLL_CLOEXEC);
         if (_epoll < 0)
             throw new SocketException(Marshal.GetLastPInvokeError());
-        _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        if (_wakeFd < 0)
-            throw new SocketException(Marshal.GetLastPInvokeError());
-        Control(Libc.EPOLL_CTL_ADD, _wakeFd, WakeToken);
+        Control(Libc.EPOLL_CTL_ADD, WakeFd, WakeToken);
         _events = (byte*)NativeMemory.AllocZeroed((nuint)(MaxEvents * Libc.EpollEventSize));
         _messages = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(BatchSize * sizeof(Libc.MMsgHdr)));
         var vectors = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(BatchSize * sizeof(Libc.IoVec)));
@@ -58,29 +52,16 @@ internal sealed unsafe class EpollLoop : IoLoop
         }
     }
 
-    /// <summary>The datagrams of this turn, and what sendmmsg did with them.</summary>
-    public NativeSendBatch Sends => _sends;
-
     public override void Register(UdpEndpoint endpoint) =>
         Control(Libc.EPOLL_CTL_ADD, endpoint.FileDescriptor, (ulong)GCHandle.ToIntPtr(endpoint.LoopHandle));
 
     public override void Unregister(UdpEndpoint endpoint)
     {
         // What it sent this turn leaves before the socket closes.
-        _sends.Flush(endpoint);
+        Sends.Flush(endpoint);
         // Events of this turn may still name the endpoint: its handle is freed by the endpoint
         // after the turn (it posts the release), and a closed endpoint ignores them.
         Control(Libc.EPOLL_CTL_DEL, endpoint.FileDescriptor, 0);
-    }
-
-    public override bool TryQueueSend(UdpEndpoint endpoint, ReadOnlySpan<byte> datagram, SocketAddress to) => _sends.TryQueue(endpoint, datagram, to);
-
-    protected override void FlushSends() => _sends.FlushAll();
-
-    protected override void Wake()
-    {
-        ulong one = 1;
-        Libc.Write(_wakeFd, &one, sizeof(ulong));
     }
 
     protected override void WaitAndReceive(int timeoutMs)
@@ -94,7 +75,7 @@ internal sealed unsafe class EpollLoop : IoLoop
             if (data == WakeToken)
             {
                 ulong value;
-                Libc.Read(_wakeFd, &value, sizeof(ulong));
+                Libc.Read(WakeFd, &value, sizeof(ulong));
                 ClearSignal();
                 continue;
             }

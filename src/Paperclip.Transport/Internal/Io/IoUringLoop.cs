@@ -14,7 +14,7 @@ namespace Paperclip.Transport.Internal.Io;
 /// pending on the ring; deadlines are the wait's timeout. Sends made on the loop leave at the end
 /// of the turn in one sendmmsg per socket (<see cref="NativeSendBatch"/>).
 /// </summary>
-internal sealed unsafe partial class IoUringLoop : IoLoop
+internal sealed unsafe partial class IoUringLoop : NativeLoop
 {
     // The bytes before a datagram in a provided buffer: struct io_uring_recvmsg_out, then room for
     // the source address (sockaddr_in6 is 28 bytes), so the datagram starts 16-aligned.
@@ -38,8 +38,6 @@ internal sealed unsafe partial class IoUringLoop : IoLoop
     private readonly IoUringRing _ring;
     private readonly ProvidedBuffers _small;
     private ProvidedBuffers? _large;
-    private readonly NativeSendBatch _sends = new();
-    private readonly int _wakeFd;
     private readonly ulong* _wakeValue;
     private readonly Libc.MMsgHdr* _template;
     private readonly List<Registration> _registrations = [];
@@ -47,22 +45,15 @@ internal sealed unsafe partial class IoUringLoop : IoLoop
     private readonly List<Registration> _rearm = [];
 
     public IoUringLoop(string name, ILogger logger, int smallBuffers = SmallBufferCount)
-        : base(name, logger)
+        : base(name, logger, wakeFdFlags: 0) // blocking: io_uring hands a non-blocking fd's EAGAIN back instead of waiting
     {
         _ring = new IoUringRing();
         _small = new ProvidedBuffers(_ring, 0, smallBuffers, SmallBufferSize);
-        // Blocking: io_uring would hand a non-blocking fd's EAGAIN back instead of waiting for it.
-        _wakeFd = Libc.EventFd(0, Libc.EFD_CLOEXEC);
-        if (_wakeFd < 0)
-            throw new IOException($"eventfd failed: {Marshal.GetLastPInvokeErrorMessage()}");
         _wakeValue = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
         // What every multishot recvmsg copies at its start: room for the source, no control data.
         _template = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)sizeof(Libc.MMsgHdr));
         _template->NameLength = NameRoom;
     }
-
-    /// <summary>The datagrams of this turn, and what sendmmsg did with them.</summary>
-    public NativeSendBatch Sends => _sends;
 
     /// <summary>io_uring_enter calls made.</summary>
     public long EnterCalls => _ring.EnterCalls;
@@ -119,7 +110,7 @@ internal sealed unsafe partial class IoUringLoop : IoLoop
     public override void Unregister(UdpEndpoint endpoint)
     {
         // What it sent this turn leaves before the socket closes.
-        _sends.Flush(endpoint);
+        Sends.Flush(endpoint);
         var index = endpoint.LoopRegistration;
         if (index < 0)
             return;
@@ -141,16 +132,6 @@ internal sealed unsafe partial class IoUringLoop : IoLoop
         {
             Free(registration);
         }
-    }
-
-    public override bool TryQueueSend(UdpEndpoint endpoint, ReadOnlySpan<byte> datagram, SocketAddress to) => _sends.TryQueue(endpoint, datagram, to);
-
-    protected override void FlushSends() => _sends.FlushAll();
-
-    protected override void Wake()
-    {
-        ulong one = 1;
-        Libc.Write(_wakeFd, &one, sizeof(ulong));
     }
 
     protected override void WaitAndReceive(int timeoutMs)
@@ -271,7 +252,7 @@ internal sealed unsafe partial class IoUringLoop : IoLoop
     {
         var sqe = _ring.NextSubmission();
         sqe->Opcode = OpRead;
-        sqe->Fd = _wakeFd;
+        sqe->Fd = WakeFd;
         sqe->Address = (ulong)_wakeValue;
         sqe->Length = sizeof(ulong);
         sqe->UserData = WakeToken;

@@ -60,7 +60,7 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
         LocalEndPoint = (IPEndPoint)Socket.LocalEndPoint!;
         ReceiveAddress = new SocketAddress(Socket.AddressFamily);
         SendFallbackAddress = new SocketAddress(Socket.AddressFamily);
-        FileDescriptor = Loop is EpollLoop or IoUringLoop ? (int)Socket.SafeHandle.DangerousGetHandle() : -1;
+        FileDescriptor = Loop is NativeLoop ? (int)Socket.SafeHandle.DangerousGetHandle() : -1;
         if (clock.IsSystem)
         {
             Timers = Loop.SystemTimers;
