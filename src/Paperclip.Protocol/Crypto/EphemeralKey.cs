@@ -40,7 +40,15 @@ public sealed class EphemeralKey : IDisposable
         // The SPKI prefix ends with the uncompressed point's 0x04, which the point's encoding repeats.
         var publicKey = new byte[P256KeySize];
         P256Prefix[..^1].CopyTo(publicKey);
-        key.WritePublicPoint(publicKey.AsSpan(P256Prefix.Length - 1));
+        try
+        {
+            key.WritePublicPoint(publicKey.AsSpan(P256Prefix.Length - 1));
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
         PublicKey = publicKey;
     }
 
@@ -149,7 +157,7 @@ public sealed class EphemeralKey : IDisposable
             return TryAgreeX25519(peerPublicKey[X25519Prefix.Length..], sharedSecret);
         return _p256Native is not null
             ? _p256Native.TryAgree(peerPublicKey[(P256Prefix.Length - 1)..], sharedSecret)
-            : TryAgreeP256(peerPublicKey, sharedSecret);
+            : TryAgreeP256DotNet(peerPublicKey, sharedSecret);
     }
 
     /// <summary>Frees the key pair.</summary>
@@ -160,7 +168,7 @@ public sealed class EphemeralKey : IDisposable
         _x25519?.Dispose();
     }
 
-    private bool TryAgreeP256(ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
+    private bool TryAgreeP256DotNet(ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
     {
         using var peer = ECDiffieHellman.Create();
         byte[]? z = null;
