@@ -11,7 +11,10 @@ public enum KeyAgreement
     X25519,
 }
 
-/// <summary>A fresh key pair for one handshake (protocol §6.1), P-256 through .NET or X25519 through libsodium.</summary>
+/// <summary>
+/// A fresh key pair for one handshake (protocol §6.1): P-256 through OpenSSL's libcrypto where it
+/// is OpenSSL 3 (Linux), through .NET's ECDiffieHellman elsewhere; X25519 through libsodium.
+/// </summary>
 public sealed class EphemeralKey : IDisposable
 {
     /// <summary>Bytes of the shared secret Z.</summary>
@@ -26,8 +29,28 @@ public sealed class EphemeralKey : IDisposable
     private const int P256KeySize = 91;
     private const int X25519KeySize = 44;
 
+    private readonly P256LibCrypto? _p256Native;
     private readonly ECDiffieHellman? _p256;
     private readonly X25519Sodium? _x25519;
+
+    private EphemeralKey(P256LibCrypto key)
+    {
+        _p256Native = key;
+        Algorithm = KeyAgreement.P256;
+        // The SPKI prefix ends with the uncompressed point's 0x04, which the point's encoding repeats.
+        var publicKey = new byte[P256KeySize];
+        P256Prefix[..^1].CopyTo(publicKey);
+        try
+        {
+            key.WritePublicPoint(publicKey.AsSpan(P256Prefix.Length - 1));
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+        PublicKey = publicKey;
+    }
 
     private EphemeralKey(ECDiffieHellman key)
     {
@@ -50,18 +73,30 @@ public sealed class EphemeralKey : IDisposable
     public byte[] PublicKey { get; }
 
     /// <summary>Makes a new random key pair.</summary>
-    public static EphemeralKey Generate(KeyAgreement algorithm = KeyAgreement.P256) => algorithm switch
+    public static EphemeralKey Generate(KeyAgreement algorithm = KeyAgreement.P256) => Generate(algorithm, LibCrypto.Shared);
+
+    /// <summary>
+    /// Makes a new random key pair, P-256 keys through <paramref name="libCrypto"/> or, when it is
+    /// null, through .NET (tests force that fallback here).
+    /// </summary>
+    internal static EphemeralKey Generate(KeyAgreement algorithm, LibCrypto? libCrypto) => algorithm switch
     {
+        KeyAgreement.P256 when libCrypto is not null => new(P256LibCrypto.Generate(libCrypto)),
         KeyAgreement.P256 => new(ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256)),
         KeyAgreement.X25519 => new(X25519Sodium.Create()),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
     };
 
     /// <summary>Rebuilds a P-256 key pair from its 32-byte private scalar (for test vectors).</summary>
-    public static EphemeralKey FromPrivateScalar(ReadOnlySpan<byte> scalar32)
+    public static EphemeralKey FromPrivateScalar(ReadOnlySpan<byte> scalar32) => FromPrivateScalar(scalar32, LibCrypto.Shared);
+
+    /// <summary>The same through <paramref name="libCrypto"/>, or through .NET when it is null.</summary>
+    internal static EphemeralKey FromPrivateScalar(ReadOnlySpan<byte> scalar32, LibCrypto? libCrypto)
     {
         if (scalar32.Length != ScalarSize)
             throw new ArgumentException($"A P-256 private scalar is {ScalarSize} bytes.", nameof(scalar32));
+        if (libCrypto is not null)
+            return new(P256LibCrypto.Import(libCrypto, scalar32));
         var d = scalar32.ToArray();
         var key = ECDiffieHellman.Create();
         try
@@ -118,17 +153,22 @@ public sealed class EphemeralKey : IDisposable
             throw new ArgumentException($"The destination must hold {SharedSecretSize} bytes.", nameof(sharedSecret));
         if (!TryIdentify(peerPublicKey, out var algorithm) || algorithm != Algorithm)
             return false;
-        return _x25519 is not null ? TryAgreeX25519(peerPublicKey[X25519Prefix.Length..], sharedSecret) : TryAgreeP256(peerPublicKey, sharedSecret);
+        if (_x25519 is not null)
+            return TryAgreeX25519(peerPublicKey[X25519Prefix.Length..], sharedSecret);
+        return _p256Native is not null
+            ? _p256Native.TryAgree(peerPublicKey[(P256Prefix.Length - 1)..], sharedSecret)
+            : TryAgreeP256DotNet(peerPublicKey, sharedSecret);
     }
 
     /// <summary>Frees the key pair.</summary>
     public void Dispose()
     {
+        _p256Native?.Dispose();
         _p256?.Dispose();
         _x25519?.Dispose();
     }
 
-    private bool TryAgreeP256(ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
+    private bool TryAgreeP256DotNet(ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
     {
         using var peer = ECDiffieHellman.Create();
         byte[]? z = null;

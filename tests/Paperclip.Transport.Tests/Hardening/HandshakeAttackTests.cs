@@ -66,9 +66,10 @@ public sealed class HandshakeAttackTests
                 try
                 {
                     var result = await _sockets[i].ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
+                    // Queued before counted: a test that waits on the count then dequeues finds the datagram.
+                    Inbox.Enqueue((i, buffer.AsSpan(0, result.ReceivedBytes).ToArray()));
                     Interlocked.Add(ref _received[i], result.ReceivedBytes);
                     Interlocked.Increment(ref _answers[i]);
-                    Inbox.Enqueue((i, buffer.AsSpan(0, result.ReceivedBytes).ToArray()));
                 }
                 catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
                 {
@@ -239,7 +240,7 @@ public sealed class HandshakeAttackTests
         using var attackers = new Attackers(2);
         attackers.Send(0, RawClient.BuildAuth(account, key.PublicKey, 0), server.EndPoint);
         await Wait.UntilAsync(() => !attackers.Inbox.IsEmpty, "a RETRY arrived");
-        attackers.Inbox.TryDequeue(out var retry);
+        Assert.True(attackers.Inbox.TryDequeue(out var retry));
         Assert.True(PacketReader.TryRead(retry.Datagram, out var header, out _));
         Assert.Equal(ErrorCode.Of(ConnectionError.Retry), header.Error);
         var cookie = retry.Datagram.AsSpan(header.Length).ToArray();
@@ -372,7 +373,7 @@ public sealed class HandshakeAttackTests
         attacker.Send(0, RawClient.BuildAuth(account, InvalidKey(kind), 0), server.LocalEndPoint);
         await Wait.UntilAsync(() => server.Statistics.HandshakesFailed == 1, "the handshake failed");
         await Wait.UntilAsync(() => attacker.TotalAnswers == 1, "the refusal arrived");
-        attacker.Inbox.TryDequeue(out var answer);
+        Assert.True(attacker.Inbox.TryDequeue(out var answer));
         Assert.True(PacketReader.TryRead(answer.Datagram, out var header, out _));
         Assert.Equal(ErrorMajor.Connection, header.Error.Major);
         Assert.Equal(0, server.ConnectionCount);
