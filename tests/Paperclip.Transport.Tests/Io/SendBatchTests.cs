@@ -83,6 +83,43 @@ public sealed class SendBatchTests
             Assert.True(Batched(endpoint) - before >= count, "the loop's sends did not go through sendmmsg");
     }
 
+    private static readonly int[] RunLengths = [1000, 1000, 1000, 300, 1000, 1200, 1200, 40, 1100];
+
+    private static long Segmented(UdpEndpoint endpoint) => endpoint.Loop is NativeLoop native ? native.Sends.DatagramsSegmented : 0;
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Runs_of_one_length_to_one_destination_arrive_as_the_datagrams_sent(SocketEngine engine)
+    {
+        var endpoint = Open(engine);
+        await using var _ = endpoint;
+        using var first = Receiver();
+        using var second = Receiver();
+        var toFirst = AddressOf(first);
+        var toSecond = AddressOf(second);
+        // Per destination, in send order: runs of one length ended by a shorter datagram, a
+        // longer one (a run cannot take it), one datagram alone, and a run past the segment limit.
+        var lengths = RunLengths.Concat(Enumerable.Repeat(500, 150)).Append(20).ToArray();
+        var segmentedBefore = Segmented(endpoint);
+
+        await endpoint.Loop.InvokeAsync(() =>
+        {
+            for (var i = 0; i < lengths.Length; i++)
+            {
+                endpoint.Send(Numbered(1, i, lengths[i]), toFirst);
+                if (i % 50 == 0)
+                    endpoint.Send(Numbered(2, i, lengths[i]), toSecond); // another destination between them
+            }
+        });
+
+        for (var i = 0; i < lengths.Length; i++)
+            Assert.Equal(Numbered(1, i, lengths[i]), ReceiveOne(first));
+        for (var i = 0; i < lengths.Length; i += 50)
+            Assert.Equal(Numbered(2, i, lengths[i]), ReceiveOne(second));
+        if (engine != SocketEngine.Portable)
+            Assert.True(Segmented(endpoint) - segmentedBefore >= 100, "no run left as one segmented (GSO) message");
+    }
+
     [Theory]
     [MemberData(nameof(Engines))]
     public async Task Interleaved_sends_to_many_destinations_each_arrive_in_their_own_order(SocketEngine engine)

@@ -7,8 +7,11 @@ namespace Paperclip.Transport.Internal.Io;
 /// The datagrams a native loop (epoll, io_uring) keeps during a turn: copied into
 /// <see cref="SlotCount"/> native send slots, chained per socket, and handed to the kernel at the
 /// end of the turn in one sendmmsg per socket (more only past the slots); 0 B allocated per
-/// datagram. A datagram the kernel does not take (full send buffer, an error for its destination)
-/// goes through .NET's socket, like a send from another thread. Loop thread only.
+/// datagram. Consecutive datagrams of a socket to one destination and of one length (the last may
+/// be shorter) leave as one UDP GSO message (<c>UDP_SEGMENT</c>): the kernel routes and builds
+/// them once and cuts them into datagrams at the end, so the peer receives the same datagrams.
+/// A datagram the kernel does not take (full send buffer, an error for its destination) goes
+/// through .NET's socket, like a send from another thread. Loop thread only.
 /// </summary>
 internal sealed unsafe class NativeSendBatch
 {
@@ -17,11 +20,25 @@ internal sealed unsafe class NativeSendBatch
     public const int SlotCount = 64;
     private const int AddressSize = 128; // sockaddr_storage
 
+    // UDP GSO: at most 64 segments (the kernel's limit before 6.x) and one IP datagram's payload.
+    private const int MaxSegments = 64;
+    private const int MaxSegmentedBytes = 65_000;
+    private const int SolUdp = 17;
+    private const int UdpSegment = 103;
+    private const int ControlSpace = 24; // CMSG_SPACE(sizeof(u16)) on LP64
+    private const int EIO = 5;
+    private const int EOPNOTSUPP = 95;
+
+    // Off once the kernel refuses a segmented message as such: every later send is one datagram per message.
+    private static volatile bool s_segmentationRefused;
+
     // The send slots (data, then the destination), and for each its lengths and the next slot of
     // the same socket: datagrams of one socket leave in the order they were sent.
     private readonly byte* _slots;
     private readonly Libc.MMsgHdr* _messages;
     private readonly Libc.IoVec* _vectors;
+    private readonly byte* _controls;
+    private readonly int[] _segments = new int[SlotCount];
     private readonly int[] _length = new int[SlotCount];
     private readonly int[] _addressLength = new int[SlotCount];
     private readonly int[] _next = new int[SlotCount];
@@ -33,6 +50,7 @@ internal sealed unsafe class NativeSendBatch
         _slots = (byte*)NativeMemory.AllocZeroed((nuint)(SlotCount * (SlotSize + AddressSize)));
         _messages = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(SlotCount * sizeof(Libc.MMsgHdr)));
         _vectors = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(SlotCount * sizeof(Libc.IoVec)));
+        _controls = (byte*)NativeMemory.AllocZeroed((nuint)(SlotCount * ControlSpace));
     }
 
     /// <summary>sendmmsg calls made (loop thread writes; a test or a diagnostic reads).</summary>
@@ -43,6 +61,11 @@ internal sealed unsafe class NativeSendBatch
 
     private long _sendCalls;
     private long _datagramsBatched;
+
+    /// <summary>Datagrams that left in a segmented (GSO) message of two or more.</summary>
+    public long DatagramsSegmented => Volatile.Read(ref _datagramsSegmented);
+
+    private long _datagramsSegmented;
 
     /// <summary>Keeps a copy of the datagram; false when it cannot (the caller sends it now, after this socket's kept ones).</summary>
     public bool TryQueue(UdpEndpoint endpoint, ReadOnlySpan<byte> datagram, SocketAddress to)
@@ -89,19 +112,55 @@ internal sealed unsafe class NativeSendBatch
     public void Flush(UdpEndpoint endpoint)
     {
         var count = 0;
+        var vectors = 0;
+        var segment = 0;
+        byte* lastAddress = null;
+        var lastAddressLength = 0;
+        var bytes = 0;
+        var segmentation = !s_segmentationRefused;
         for (var slot = endpoint.QueuedSendsHead; slot >= 0; slot = _next[slot])
         {
             var data = _slots + (slot * (SlotSize + AddressSize));
-            _vectors[count].Base = data;
-            _vectors[count].Length = (nuint)_length[slot];
+            var length = _length[slot];
+            var address = data + SlotSize;
+            _vectors[vectors].Base = data;
+            _vectors[vectors].Length = (nuint)length;
+            // The message before takes this datagram as one more segment when it goes to the
+            // same place, is no longer than its segments, and they all were of one length.
+            if (segmentation && count > 0 && length <= segment && bytes + length <= MaxSegmentedBytes
+                && _segments[count - 1] < MaxSegments && _addressLength[slot] == lastAddressLength
+                && new ReadOnlySpan<byte>(address, lastAddressLength).SequenceEqual(new ReadOnlySpan<byte>(lastAddress, lastAddressLength)))
+            {
+                ref var previous = ref _messages[count - 1];
+                previous.IovLength++;
+                _segments[count - 1]++;
+                bytes += length;
+                vectors++;
+                // A shorter datagram can only be the last segment.
+                segment = length < segment ? 0 : segment;
+                continue;
+            }
             ref var message = ref _messages[count];
-            message.Name = data + SlotSize;
+            message.Name = address;
             message.NameLength = _addressLength[slot];
-            message.Iov = _vectors + count;
+            message.Iov = _vectors + vectors;
             message.IovLength = 1;
+            message.Control = null;
+            message.ControlLength = 0;
+            _segments[count] = 1;
+            lastAddress = address;
+            lastAddressLength = _addressLength[slot];
+            segment = length;
+            bytes = length;
+            vectors++;
             count++;
         }
         endpoint.QueuedSendsHead = endpoint.QueuedSendsTail = -1;
+        for (var i = 0; i < count; i++)
+        {
+            if (_segments[i] > 1)
+                Segment(ref _messages[i], _controls + (i * ControlSpace));
+        }
         var sent = 0;
         while (sent < count)
         {
@@ -109,18 +168,41 @@ internal sealed unsafe class NativeSendBatch
             _sendCalls++;
             if (taken > 0)
             {
-                _datagramsBatched += taken;
+                for (var i = sent; i < sent + taken; i++)
+                {
+                    _datagramsBatched += _segments[i];
+                    if (_segments[i] > 1)
+                        _datagramsSegmented += _segments[i];
+                }
                 sent += taken;
                 continue;
             }
             // The kernel refused the first one (EAGAIN: the send buffer is full; or an error for
-            // this destination): .NET's send waits for room, or logs the error, as any send does.
+            // this destination): .NET's send waits for room, or logs the error, as any send does,
+            // one datagram at a time. A segmented message refused for want of GSO on the route
+            // (EIO: no checksum offload; EOPNOTSUPP) turns segmentation off for the process; one
+            // refused for its destination (EINVAL: port 0, a path MTU below the segment) does not.
+            var error = Marshal.GetLastPInvokeError();
             ref var refused = ref _messages[sent];
-            var address = endpoint.SendFallbackAddress;
-            new ReadOnlySpan<byte>(refused.Name, refused.NameLength).CopyTo(address.Buffer.Span);
-            address.Size = refused.NameLength;
-            endpoint.SendNow(new ReadOnlySpan<byte>(refused.Iov->Base, (int)refused.Iov->Length), address);
+            if (_segments[sent] > 1 && error is EIO or EOPNOTSUPP)
+                s_segmentationRefused = true;
+            var fallback = endpoint.SendFallbackAddress;
+            new ReadOnlySpan<byte>(refused.Name, refused.NameLength).CopyTo(fallback.Buffer.Span);
+            fallback.Size = refused.NameLength;
+            for (var v = 0; v < (int)refused.IovLength; v++)
+                endpoint.SendNow(new ReadOnlySpan<byte>(refused.Iov[v].Base, (int)refused.Iov[v].Length), fallback);
             sent++;
         }
+    }
+
+    // A cmsg of UDP_SEGMENT carrying the segment size: the length of the message's first datagram.
+    private static void Segment(ref Libc.MMsgHdr message, byte* control)
+    {
+        *(nuint*)control = 18; // CMSG_LEN(sizeof(u16))
+        *(int*)(control + 8) = SolUdp;
+        *(int*)(control + 12) = UdpSegment;
+        *(ushort*)(control + 16) = (ushort)message.Iov[0].Length;
+        message.Control = control;
+        message.ControlLength = ControlSpace;
     }
 }
