@@ -104,7 +104,6 @@ start() {
     "ConnectionStrings__Paperclip=Host=127.0.0.1;Port=$pg_port;Database=paperclip;Username=paperclip"
     "Paperclip__Redis__Configuration=127.0.0.1:$redis_port"
     "Paperclip__Cluster__HostSecret=$host_secret"
-    "Paperclip__Auth__SigningKey=$signing_key"
     Paperclip__LogDirectory=
   )
   # One API node at a time: the first migrates the database (two first starts at once would
@@ -112,7 +111,7 @@ start() {
   local api_ports=() i port
   for i in 1 2; do
     port=$(free_port); api_ports+=("$port")
-    spawn "api$i" "${common[@]}" Paperclip__Mode=Api "Paperclip__ServerKey=$server_key" \
+    spawn "api$i" "${common[@]}" Paperclip__Mode=Api "Paperclip__ServerKey=$server_key" "Paperclip__Auth__SigningKey=$signing_key" \
       "Paperclip__DataDirectory=$state/api$i" "ASPNETCORE_URLS=http://127.0.0.1:$port" \
       dotnet "$app/Paperclip.Server.dll"
     wait_http "api$i" "http://127.0.0.1:$port/health"
