@@ -41,6 +41,7 @@ public static class PaperclipBackendExtensions
         services.AddSingleton<CredentialCache>();
         services.AddSingleton(sp => new PasswordHasher(sp.GetRequiredService<IOptions<PaperclipOptions>>().Value.Auth.PasswordIterations));
         services.AddScoped<AccountService>();
+        services.AddSingleton<GameLookup>();
         services.TryAddSingleton<IAccountKeyDirectory, DatabaseAccountKeyDirectory>();
 
         services.TryAddSingleton<ILobbyServerHost, NullLobbyServerHost>();
