@@ -235,9 +235,6 @@ public sealed class LocalCluster : IAsyncDisposable
         ["Paperclip:Redis:Configuration"] = $"127.0.0.1:{Redis.Port}",
         ["Paperclip:Redis:HostTimeoutSeconds"] = ((int)HostTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
         ["Paperclip:Redis:HeartbeatSeconds"] = "1",
-        // These tests check placement, not latency: on a shared 2-core machine (load averages of 10
-        // and more seen) a burst of scripts can wait past the 2 s default and answer 503.
-        ["Paperclip:Redis:TimeoutMilliseconds"] = "10000",
         ["Paperclip:Cluster:HostSecret"] = HostSecret,
         ["Serilog:MinimumLevel:Default"] = "Warning",
         ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = "Information",
