@@ -123,7 +123,6 @@ start() {
     local first=$((udp + (i - 1) * 100))
     spawn "host$i" "${common[@]}" Paperclip__Mode=GameHost \
       "Paperclip__Cluster__ApiUrl=http://127.0.0.1:${api_ports[$((i - 1))]}" \
-      "Paperclip__Lobbies__PortRange=$first-$((first + 99))" Paperclip__Lobbies__PublicHost=127.0.0.1 \
       "Paperclip__GameHost__PortRange=$first-$((first + 99))" Paperclip__GameHost__PublicHost=127.0.0.1 \
       "Paperclip__GameHost__HostId=host$i" \
       "Paperclip__DataDirectory=$state/host$i" "ASPNETCORE_URLS=http://127.0.0.1:$port" \

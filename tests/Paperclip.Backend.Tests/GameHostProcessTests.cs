@@ -18,7 +18,8 @@ public sealed class GameHostProcessTests
     {
         await using var cluster = await LocalCluster.StartAsync();
         var api = await cluster.StartApiAsync("api1");
-        var host = await cluster.StartHostAsync("host1", api, 2);
+        // Reached at another loopback address than the default: its lobbies must listen there.
+        var host = await cluster.StartHostAsync("host1", api, 2, publicHost: "127.0.0.2");
         // A second host on a database no API node has migrated: it starts, and leaves it empty.
         var untouched = await cluster.Postgres.CreateDatabaseAsync("untouched");
         var bare = await cluster.StartHostAsync("host2", api, 2, untouched);

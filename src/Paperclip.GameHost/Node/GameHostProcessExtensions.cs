@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Paperclip.Backend;
 using Paperclip.Backend.Endpoints;
 using Paperclip.Backend.Operations;
@@ -28,6 +29,12 @@ public static class GameHostProcessExtensions
         builder.AddPaperclipGameHost();
         builder.AddClusterHostCertificate();
         services.AddGameHostNode(builder.Configuration);
+        // The lobby servers listen where the node tells the registry they are reached.
+        services.AddOptions<PaperclipOptions>().PostConfigure<IOptions<GameHostNodeOptions>>((options, node) =>
+        {
+            options.Lobbies.PublicHost = node.Value.PublicHost;
+            options.Lobbies.PortRange = node.Value.PortRange;
+        });
         services.AddPaperclipMetrics();
         services.AddProblemDetails();
         return builder;

@@ -98,9 +98,9 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>
     /// Starts a game host (<c>Mode=GameHost</c>) named <paramref name="hostId"/> with <paramref name="ports"/> UDP ports of
     /// its own, certified by <paramref name="api"/>; returns once it has registered (its <c>/health/ready</c> answers and Redis lists it).
-    /// Its account keys come from <paramref name="database"/> (default: the cluster's).
+    /// Its account keys come from <paramref name="database"/> (default: the cluster's); its lobbies are reached at <paramref name="publicHost"/>.
     /// </summary>
-    public async Task<GameHostProcess> StartHostAsync(string hostId, NodeProcess api, int ports, string? database = null)
+    public async Task<GameHostProcess> StartHostAsync(string hostId, NodeProcess api, int ports, string? database = null, string publicHost = "127.0.0.1")
     {
         var first = 20000 + (Interlocked.Add(ref _nextPortBlock, ports) - ports) % 6000;
         var range = new PortRange(first, first + ports - 1);
@@ -109,9 +109,7 @@ public sealed class LocalCluster : IAsyncDisposable
         settings["Paperclip:Cluster:ApiUrl"] = api.BaseAddress.ToString();
         settings["Paperclip:GameHost:HostId"] = hostId;
         settings["Paperclip:GameHost:PortRange"] = $"{range.First}-{range.Last}";
-        settings["Paperclip:GameHost:PublicHost"] = "127.0.0.1";
-        settings["Paperclip:Lobbies:PortRange"] = $"{range.First}-{range.Last}";
-        settings["Paperclip:Lobbies:PublicHost"] = "127.0.0.1";
+        settings["Paperclip:GameHost:PublicHost"] = publicHost;
         if (database is not null)
             settings["ConnectionStrings:Paperclip"] = database;
         var node = Track(await NodeProcess.StartAsync(hostId, settings));
