@@ -104,7 +104,6 @@ start() {
     "ConnectionStrings__Paperclip=Host=127.0.0.1;Port=$pg_port;Database=paperclip;Username=paperclip"
     "Paperclip__Redis__Configuration=127.0.0.1:$redis_port"
     "Paperclip__Cluster__HostSecret=$host_secret"
-    "Paperclip__Auth__SigningKey=$signing_key"
     Paperclip__LogDirectory=
   )
   # One API node at a time: the first migrates the database (two first starts at once would
@@ -112,7 +111,7 @@ start() {
   local api_ports=() i port
   for i in 1 2; do
     port=$(free_port); api_ports+=("$port")
-    spawn "api$i" "${common[@]}" Paperclip__Mode=Api "Paperclip__ServerKey=$server_key" \
+    spawn "api$i" "${common[@]}" Paperclip__Mode=Api "Paperclip__ServerKey=$server_key" "Paperclip__Auth__SigningKey=$signing_key" \
       "Paperclip__DataDirectory=$state/api$i" "ASPNETCORE_URLS=http://127.0.0.1:$port" \
       dotnet "$app/Paperclip.Server.dll"
     wait_http "api$i" "http://127.0.0.1:$port/health"
@@ -124,7 +123,6 @@ start() {
     local first=$((udp + (i - 1) * 100))
     spawn "host$i" "${common[@]}" Paperclip__Mode=GameHost \
       "Paperclip__Cluster__ApiUrl=http://127.0.0.1:${api_ports[$((i - 1))]}" \
-      "Paperclip__Lobbies__PortRange=$first-$((first + 99))" Paperclip__Lobbies__PublicHost=127.0.0.1 \
       "Paperclip__GameHost__PortRange=$first-$((first + 99))" Paperclip__GameHost__PublicHost=127.0.0.1 \
       "Paperclip__GameHost__HostId=host$i" \
       "Paperclip__DataDirectory=$state/host$i" "ASPNETCORE_URLS=http://127.0.0.1:$port" \

@@ -30,21 +30,9 @@ public static class PaperclipBackendExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var section = builder.Configuration.GetSection(PaperclipOptions.SectionName);
-        services.AddOptions<PaperclipOptions>()
-            .Configure(options => BindNamingTheKey(section, options))
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PaperclipOptions>, PaperclipOptionsValidator>();
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddPaperclipOptions(builder.Configuration);
         services.TryAddSingleton<IHostCertificateIssuer, ServerKeyHostCertificateIssuer>();
-
-        // Both pools are registered; the configured provider picks one when a context is asked for.
-        services.AddDbContextPool<SqlitePaperclipDbContext>((sp, db) => db.UseSqlite(ConnectionString(sp, DatabaseProvider.Sqlite)));
-        services.AddDbContextPool<PostgresPaperclipDbContext>((sp, db) => db.UseNpgsql(ConnectionString(sp, DatabaseProvider.Postgres)));
-        services.AddScoped<PaperclipDbContext>(sp =>
-            sp.GetRequiredService<IOptions<PaperclipOptions>>().Value.Database.Provider == DatabaseProvider.Postgres
-                ? sp.GetRequiredService<PostgresPaperclipDbContext>()
-                : sp.GetRequiredService<SqlitePaperclipDbContext>());
+        services.AddPaperclipDatabase();
 
         services.AddSingleton<SecretStore>();
         services.AddSingleton<ServerKeyService>();
@@ -53,6 +41,7 @@ public static class PaperclipBackendExtensions
         services.AddSingleton<CredentialCache>();
         services.AddSingleton(sp => new PasswordHasher(sp.GetRequiredService<IOptions<PaperclipOptions>>().Value.Auth.PasswordIterations));
         services.AddScoped<AccountService>();
+        services.AddSingleton<GameLookup>();
         services.TryAddSingleton<IAccountKeyDirectory, DatabaseAccountKeyDirectory>();
 
         services.TryAddSingleton<ILobbyServerHost, NullLobbyServerHost>();
@@ -80,9 +69,42 @@ public static class PaperclipBackendExtensions
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<PaperclipOptions>>((kestrel, paperclip) => kestrel.Limits.MaxRequestBodySize = paperclip.Value.MaxRequestBodyBytes);
         services.AddPaperclipOpenApi();
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name, tags: [OperationsExtensions.ReadyTag]);
         builder.AddPaperclipOperations();
         return builder;
+    }
+
+    /// <summary>
+    /// The <c>Paperclip</c> options, bound and checked at start (<see cref="PaperclipOptionsValidator"/>:
+    /// each problem names its key), and the system clock unless another <see cref="TimeProvider"/> is registered.
+    /// </summary>
+    public static IServiceCollection AddPaperclipOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(PaperclipOptions.SectionName);
+        services.AddOptions<PaperclipOptions>()
+            .Configure(options => BindNamingTheKey(section, options))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PaperclipOptions>, PaperclipOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    /// <summary>
+    /// The database of <c>Paperclip:Database:Provider</c> and <c>ConnectionStrings:Paperclip</c> as a
+    /// scoped <see cref="PaperclipDbContext"/> (pooled), and its <c>database</c> readiness check.
+    /// Nothing is migrated here: <see cref="DatabaseInitializer"/> does that on processes that own the schema.
+    /// </summary>
+    public static IServiceCollection AddPaperclipDatabase(this IServiceCollection services)
+    {
+        // Both pools are registered; the configured provider picks one when a context is asked for.
+        services.AddDbContextPool<SqlitePaperclipDbContext>((sp, db) => db.UseSqlite(ConnectionString(sp, DatabaseProvider.Sqlite)));
+        services.AddDbContextPool<PostgresPaperclipDbContext>((sp, db) => db.UseNpgsql(ConnectionString(sp, DatabaseProvider.Postgres)));
+        services.AddScoped<PaperclipDbContext>(sp =>
+            sp.GetRequiredService<IOptions<PaperclipOptions>>().Value.Database.Provider == DatabaseProvider.Postgres
+                ? sp.GetRequiredService<PostgresPaperclipDbContext>()
+                : sp.GetRequiredService<SqlitePaperclipDbContext>());
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name, tags: [OperationsExtensions.ReadyTag]);
+        return services;
     }
 
     /// <summary>

@@ -69,7 +69,7 @@ public sealed class PaperclipOptionsValidator(IConfiguration configuration) : IV
     public const int MinimumHostSecretLength = 32;
 
     // Every API node must sign and check the same tokens and certificates, so nothing may be
-    // generated per process; the root server key stays on API nodes.
+    // generated per process; the root server key and the token key stay on API nodes.
     private void ValidateCluster(PaperclipOptions options, List<string> failures)
     {
         var mode = options.Mode;
@@ -78,12 +78,13 @@ public sealed class PaperclipOptionsValidator(IConfiguration configuration) : IV
             failures.Add($"{prefix}:Cluster:HostSecret must be set to the cluster's shared secret (at least {MinimumHostSecretLength} characters) in Mode={mode}.");
         if (string.IsNullOrWhiteSpace(configuration[$"{prefix}:Redis:Configuration"]))
             failures.Add($"{prefix}:Redis:Configuration must name the cluster's Redis (e.g. 127.0.0.1:6379) in Mode={mode}.");
+        // API nodes share the accounts; a game host reads the accounts' public keys from the same database.
+        if (options.Database.Provider != DatabaseProvider.Postgres)
+            failures.Add($"{prefix}:Database:Provider must be Postgres in Mode={mode} (every node of a cluster reads one database).");
+        else if (string.IsNullOrWhiteSpace(configuration.GetConnectionString("Paperclip")))
+            failures.Add($"ConnectionStrings:Paperclip must name the cluster's PostgreSQL database in Mode={mode}.");
         if (mode == ServerMode.Api)
         {
-            if (options.Database.Provider != DatabaseProvider.Postgres)
-                failures.Add($"{prefix}:Database:Provider must be Postgres in Mode=Api (every API node shares one database).");
-            else if (string.IsNullOrWhiteSpace(configuration.GetConnectionString("Paperclip")))
-                failures.Add("ConnectionStrings:Paperclip must name the cluster's PostgreSQL database in Mode=Api.");
             if (string.IsNullOrWhiteSpace(options.Auth.SigningKey))
                 failures.Add($"{prefix}:Auth:SigningKey must be set in Mode=Api: every API node must check the same tokens.");
             if (string.IsNullOrWhiteSpace(options.ServerKey))
@@ -95,6 +96,8 @@ public sealed class PaperclipOptionsValidator(IConfiguration configuration) : IV
                 failures.Add($"{prefix}:Cluster:ApiUrl must be the http(s) address of an API node in Mode=GameHost.");
             if (!string.IsNullOrWhiteSpace(options.ServerKey))
                 failures.Add($"{prefix}:ServerKey must not be set in Mode=GameHost: the server's private key stays on API nodes.");
+            if (!string.IsNullOrWhiteSpace(options.Auth.SigningKey))
+                failures.Add($"{prefix}:Auth:SigningKey must not be set in Mode=GameHost: a game host checks certificates, not tokens, and the token key stays on API nodes.");
         }
     }
 

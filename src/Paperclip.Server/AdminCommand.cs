@@ -31,11 +31,16 @@ public static class AdminCommand
         }
 
         await using var app = ServerApplication.Build(rest);
+        await using var scope = app.Services.CreateAsyncScope();
+        if (scope.ServiceProvider.GetService<AdminAccess>() is not { } access)
+        {
+            // A game host holds no accounts of its own: the admin role lives with the API's data.
+            await error.WriteLineAsync("The admin commands run with an API node's settings (Paperclip:Mode Embedded or Api), not Mode=GameHost.").ConfigureAwait(false);
+            return 2;
+        }
         // The database is created or migrated as at a server start; nothing else starts.
         foreach (var initializer in app.Services.GetServices<IHostedService>().OfType<DatabaseInitializer>())
             await initializer.StartAsync(CancellationToken.None).ConfigureAwait(false);
-        await using var scope = app.Services.CreateAsyncScope();
-        var access = scope.ServiceProvider.GetRequiredService<AdminAccess>();
         if (verb == "list")
         {
             foreach (var name in await access.ListGrantedAsync(CancellationToken.None).ConfigureAwait(false))

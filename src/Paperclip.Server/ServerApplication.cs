@@ -10,7 +10,7 @@ namespace Paperclip.Server;
 /// <summary>
 /// Builds the Paperclip server for its <c>Paperclip:Mode</c>: by default the REST API and the
 /// lobby game servers in one host; <c>Api</c> the REST API alone; <c>GameHost</c> the game
-/// servers, certified by an API node (docs/scaling.md).
+/// servers alone, certified by an API node, with health and metrics (docs/scaling.md).
 /// </summary>
 public static class ServerApplication
 {
@@ -25,19 +25,21 @@ public static class ServerApplication
         var builder = WebApplication.CreateBuilder(args);
         // An unreadable mode is reported by the options check at start, naming the key.
         var mode = Enum.TryParse<ServerMode>(builder.Configuration[$"{PaperclipOptions.SectionName}:Mode"], ignoreCase: true, out var parsed) ? parsed : ServerMode.Embedded;
-        builder.AddPaperclipBackend();
         builder.Services.AddPaperclipGame<RockPaperScissorsGame>();
+        builder.Services.AddSerilog((services, logger) => ServerLogging.Configure(logger, builder.Configuration, services));
+        if (mode == ServerMode.GameHost)
+        {
+            builder.AddGameHostProcess();
+            var host = builder.Build();
+            host.MapGameHostProcess();
+            return host;
+        }
+
+        builder.AddPaperclipBackend();
         if (mode == ServerMode.Api)
             builder.Services.AddRedisLobbyRegistry(builder.Configuration);
         else
             builder.AddPaperclipGameHost();
-        if (mode == ServerMode.GameHost)
-        {
-            builder.AddClusterHostCertificate();
-            builder.Services.AddGameHostNode(builder.Configuration);
-        }
-        builder.Services.AddSerilog((services, logger) => ServerLogging.Configure(logger, builder.Configuration, services));
-
         var app = builder.Build();
         app.MapPaperclipApi();
         return app;

@@ -36,6 +36,8 @@ public sealed class ClusterModeTests
         s["Paperclip:Cluster:HostSecret"] = HostSecret;
         s["Paperclip:Cluster:ApiUrl"] = "http://127.0.0.1:5000";
         s["Paperclip:Redis:Configuration"] = "127.0.0.1:6379";
+        s["Paperclip:Database:Provider"] = "Postgres";
+        s["ConnectionStrings:Paperclip"] = "Host=127.0.0.1;Database=never-opened";
     }
 
     [Theory]
@@ -51,6 +53,9 @@ public sealed class ClusterModeTests
     [InlineData("GameHost", "Paperclip:Cluster:ApiUrl", null)]
     [InlineData("GameHost", "Paperclip:Cluster:ApiUrl", "127.0.0.1:5000")]
     [InlineData("GameHost", "Paperclip:ServerKey", "a root key on a game host")]
+    [InlineData("GameHost", "Paperclip:Auth:SigningKey", "dG9rZW4ta2V5LW9mLWF0LWxlYXN0LTMyLWJ5dGVzLWxvbmc=")]
+    [InlineData("GameHost", "Paperclip:Database:Provider", "Sqlite")]
+    [InlineData("GameHost", "ConnectionStrings:Paperclip", "")]
     public async Task A_cluster_node_without_a_shared_setting_refuses_to_start_naming_the_key(string mode, string key, string? value)
     {
         await using var factory = await PaperclipFactory.CreateAsync(Db.Sqlite, s =>

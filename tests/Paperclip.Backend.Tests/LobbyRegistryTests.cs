@@ -361,6 +361,95 @@ public sealed class RedisLobbyRegistryTests(RedisServer redis) : LobbyRegistryCo
         await Assert.ThrowsAsync<LobbyRegistryUnavailableException>(async () => await registry.ListAsync());
     }
 
+    [Fact]
+    public async Task With_thousands_of_lobbies_matchmaking_takes_the_fullest_with_space_and_the_index_stays_exact()
+    {
+        var quad = new GameDescriptor(7, "Quad", 2, 4);
+        var big = await HostAsync("host-a", "30000-31999", timeoutSeconds: 3600);
+        var registry = Node();
+        var created = await InBatchesAsync(Enumerable.Range(1, 2000), async n => await registry.CreateAsync(quad, n));
+        var ids = created.Select(l => l.LobbyId).Order().ToArray();
+        // Lobby n holds its creator's reservation and n % 4 more members (so 1 to 4 places taken);
+        // every fifth creator joins on its reservation.
+        await InBatchesAsync(Enumerable.Range(0, ids.Length), async i =>
+        {
+            for (var m = 0; m < (i + 1) % 4; m++)
+                Assert.True(await big.MemberJoinedAsync(ids[i], 100_000 + (i * 4) + m));
+            if ((i + 1) % 5 == 0)
+                Assert.True(await big.MemberJoinedAsync(ids[i], i + 1));
+            return true;
+        });
+        var best = await AssertIndexExactAsync(registry, quad);
+        Assert.Equal(ids[1], best); // the first lobby with 3 of 4 places taken
+        Assert.Equal(best, (await registry.FindWithSpaceAsync(quad.Id))!.LobbyId);
+
+        // A leave makes the fullest one less full: the next lobby with three places taken is the choice.
+        var leaving = (await registry.GetLobbyAsync(best!.Value))!.Members[^1];
+        await big.MemberLeftAsync(best.Value, leaving);
+        Assert.Equal(ids[5], await AssertIndexExactAsync(registry, quad));
+
+        // 100 new players at once fill the 100 fullest lobbies, one place each, whatever their order.
+        var threes = (await registry.ListAsync()).Where(l => l.Members.Count + l.Reservations.Count == 3).Select(l => l.LobbyId).Order().Take(100).ToArray();
+        var placed = await InBatchesAsync(Enumerable.Range(200_000, 100), async a => await registry.MatchmakeAsync(quad, a));
+        Assert.All(placed, p => Assert.False(p.Created));
+        Assert.Equal(threes, placed.Select(p => p.Lobby.LobbyId).Order());
+        await AssertIndexExactAsync(registry, quad);
+
+        // Every reservation expires: the places come back, and the index follows without a scan.
+        Time.Advance(TimeSpan.FromSeconds(31));
+        var afterExpiry = (await registry.FindWithSpaceAsync(quad.Id))!.LobbyId;
+        Assert.Equal(afterExpiry, await AssertIndexExactAsync(registry, quad));
+        Assert.Empty(await Redis().SortedSetRangeByRankAsync($"{{{_prefix}}}:expiring"));
+
+        // A second host's lobbies are indexed while it lives and leave the index when it dies.
+        var small = await HostAsync("host-b", "33000-33099", timeoutSeconds: 10);
+        var doomed = await InBatchesAsync(Enumerable.Range(300_000, 100), async a => await registry.CreateAsync(quad, a));
+        Assert.All(doomed, l => Assert.InRange(l.Address.Port, 33000, 33099));
+        await AssertIndexExactAsync(registry, quad);
+        Time.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal(doomed.Select(l => l.LobbyId).Order(), (await registry.PruneAsync()).Select(l => l.LobbyId).Order());
+        await AssertIndexExactAsync(registry, quad);
+
+        // Past the prune time, the lobbies no member is in leave with their index entries.
+        var empty = (await registry.ListAsync()).Where(l => l.Members.Count == 0).Select(l => l.LobbyId).Order().ToArray();
+        Assert.NotEmpty(empty);
+        Time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(empty, (await registry.PruneAsync()).Select(l => l.LobbyId).Order());
+        Assert.Equal(afterExpiry, await AssertIndexExactAsync(registry, quad));
+        Assert.Equal(ids.Length - empty.Length, (await registry.ListAsync()).Count);
+    }
+
+    private IDatabase Redis() => _connections[0].GetDatabase();
+
+    // The open index holds exactly the lobbies with space on a Ready host, scored by the places
+    // taken; the expiry index the lobbies with reservations; the empty index those without members.
+    // Returns the lobby the open index puts first (null when none has space).
+    private async Task<long?> AssertIndexExactAsync(RedisLobbyRegistry registry, GameDescriptor game)
+    {
+        var lobbies = await registry.ListAsync();
+        var tag = $"{{{_prefix}}}";
+        var open = (await Redis().SortedSetRangeByRankWithScoresAsync($"{tag}:game:{game.Id}:open"))
+            .Select(e => (Id: long.Parse((string)e.Element!, System.Globalization.CultureInfo.InvariantCulture), Taken: (int)-e.Score)).ToArray();
+        var expected = lobbies.Where(l => l.Game.Id == game.Id && l.HasSpace && l.State != LobbyState.Draining)
+            .Select(l => (Id: l.LobbyId, Taken: l.Members.Count + l.Reservations.Count))
+            .OrderByDescending(e => e.Taken).ThenBy(e => e.Id).ToArray();
+        Assert.Equal(expected, open);
+        var expiring = (await Redis().SortedSetRangeByRankAsync($"{tag}:expiring")).Select(v => (long)v).Order();
+        Assert.Equal(lobbies.Where(l => l.Reservations.Count > 0).Select(l => l.LobbyId).Order(), expiring);
+        var emptyIndex = (await Redis().SortedSetRangeByRankAsync($"{tag}:empty")).Select(v => (long)v).Order();
+        Assert.Equal(lobbies.Where(l => l.Members.Count == 0).Select(l => l.LobbyId).Order(), emptyIndex);
+        return open.Length > 0 ? open[0].Id : null;
+    }
+
+    // Many calls, 32 at a time: concurrent enough to interleave scripts, not a flood of tasks.
+    private static async Task<T[]> InBatchesAsync<T>(IEnumerable<int> items, Func<int, Task<T>> call)
+    {
+        var results = new List<T>();
+        foreach (var batch in items.Chunk(32))
+            results.AddRange(await Task.WhenAll(batch.Select(call)));
+        return [.. results];
+    }
+
     private sealed class SnapshotComparer : IEqualityComparer<IReadOnlyList<LobbySnapshot>>
     {
         public bool Equals(IReadOnlyList<LobbySnapshot>? x, IReadOnlyList<LobbySnapshot>? y) =>

@@ -143,6 +143,7 @@ public sealed class AdminRoleTests
             Assert.Equal(0, await RunAsync(["list", .. settings], out listed));
             Assert.Empty(listed.Trim());
             Assert.Equal(2, await RunAsync(["promote"], out _));
+            Assert.Equal(2, await RunAsync(["list", "--Paperclip:Mode=GameHost", .. settings], out _));
         }
         finally
         {

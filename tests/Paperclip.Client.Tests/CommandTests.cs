@@ -164,6 +164,19 @@ public sealed partial class CommandTests(ServerFixture fixture) : IClassFixture<
         Assert.Matches(@"^(Created|Found) lobby \d+ \(RPS\) at 127\.0\.0\.1:\d+; a place is kept for you\.", result.Output);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Lobby_commands_without_a_game_take_the_servers_only_game()
+    {
+        var me = ServerFixture.NewName("Waluigi");
+        await fixture.Server.RegisterAsync(me, Password);
+        var matchmade = await fixture.RunAsync("lobbies", "matchmake", "--user", me, "--password", Password);
+        Assert.True(matchmade.ExitCode == 0, matchmade.All);
+        Assert.Matches(@"^(Created|Found) lobby \d+ \(RPS\) at 127\.0\.0\.1:\d+; a place is kept for you\.", matchmade.Output);
+        var created = await fixture.RunAsync("lobbies", "create", "--user", me, "--password", Password);
+        Assert.True(created.ExitCode == 0, created.All);
+        Assert.Matches(@"^Created lobby \d+ \(RPS\) at 127\.0\.0\.1:\d+\.", created.Output);
+    }
+
     [Theory(Timeout = 60_000)]
     [InlineData("frobnicate")]
     [InlineData("friends", "befriend")]

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Paperclip.Backend.Data;
 using Paperclip.Backend.OpenApi;
-using Paperclip.Games;
 
 namespace Paperclip.Backend.Endpoints;
 
@@ -22,25 +21,6 @@ public static class GamesEndpoints
             .WithSummary("The games catalogue.")
             .WithResponseDescription(StatusCodes.Status200OK, "Each game's name by its id: {\"<game-id>\": \"<name>\"}.");
         return routes;
-    }
-
-    /// <summary>Finds a game by id, or else by name (case-insensitive).</summary>
-    internal static async Task<GameDescriptor?> FindAsync(PaperclipDbContext db, long? id, string? name, CancellationToken cancellationToken)
-    {
-        var query = db.Games.AsNoTracking();
-        Game? game;
-        if (id is { } gameId)
-        {
-            game = await query.FirstOrDefaultAsync(g => g.Id == gameId, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            var games = await query.ToListAsync(cancellationToken).ConfigureAwait(false);
-            game = games.Find(g => string.Equals(g.Name, name, StringComparison.Ordinal))
-                ?? games.Find(g => string.Equals(g.Name, name, StringComparison.OrdinalIgnoreCase));
-        }
-
-        return game is null ? null : new GameDescriptor(game.Id, game.Name, game.MinPlayers, game.MaxPlayers);
     }
 
     private static async Task<Ok<Dictionary<string, string>>> ListAsync(PaperclipDbContext db, CancellationToken cancellationToken)

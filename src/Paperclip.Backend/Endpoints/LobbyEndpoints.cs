@@ -96,9 +96,9 @@ public static class LobbyEndpoints
             StringComparer.Ordinal));
 
     private static async Task<Results<Ok<LobbyResponse>, ProblemHttpResult>> FindAsync(
-        Input<GameRequest> input, PaperclipDbContext db, ILobbyRegistry registry, CancellationToken cancellationToken)
+        Input<GameRequest> input, GameLookup games, ILobbyRegistry registry, CancellationToken cancellationToken)
     {
-        var (game, problem) = await FindGameAsync(input.Value, db, cancellationToken).ConfigureAwait(false);
+        var (game, problem) = await FindGameAsync(input.Value, games, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -110,9 +110,9 @@ public static class LobbyEndpoints
     }
 
     private static async Task<Results<Created<LobbyResponse>, ProblemHttpResult>> CreateAsync(
-        Input<GameRequest> input, ClaimsPrincipal user, PaperclipDbContext db, ILobbyRegistry registry, CancellationToken cancellationToken)
+        Input<GameRequest> input, ClaimsPrincipal user, GameLookup games, ILobbyRegistry registry, CancellationToken cancellationToken)
     {
-        var (game, problem) = await FindGameAsync(input.Value, db, cancellationToken).ConfigureAwait(false);
+        var (game, problem) = await FindGameAsync(input.Value, games, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -130,9 +130,9 @@ public static class LobbyEndpoints
     }
 
     private static async Task<Results<Ok<LobbyResponse>, Created<LobbyResponse>, ProblemHttpResult>> MatchmakeAsync(
-        Input<GameRequest> input, ClaimsPrincipal user, PaperclipDbContext db, ILobbyRegistry registry, BackendMetrics metrics, CancellationToken cancellationToken)
+        Input<GameRequest> input, ClaimsPrincipal user, GameLookup games, ILobbyRegistry registry, BackendMetrics metrics, CancellationToken cancellationToken)
     {
-        var (game, problem) = await FindGameAsync(input.Value, db, cancellationToken).ConfigureAwait(false);
+        var (game, problem) = await FindGameAsync(input.Value, games, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -193,7 +193,7 @@ public static class LobbyEndpoints
     }
 
     private static async Task<(GameDescriptor? Game, ProblemHttpResult? Problem)> FindGameAsync(
-        GameRequest request, PaperclipDbContext db, CancellationToken cancellationToken)
+        GameRequest request, GameLookup games, CancellationToken cancellationToken)
     {
         var name = string.IsNullOrEmpty(request.GameName) ? null : request.GameName;
         if (request.GameId is null && name is null)
@@ -201,7 +201,7 @@ public static class LobbyEndpoints
             return (null, Problems.BadRequest("Either 'game-id' or 'game-name' is required."));
         }
 
-        var game = await GamesEndpoints.FindAsync(db, request.GameId, name, cancellationToken).ConfigureAwait(false);
+        var game = await games.FindAsync(request.GameId, name, cancellationToken).ConfigureAwait(false);
         return game is null
             ? (null, Problems.NotFound(request.GameId is { } id ? $"There is no game {id}." : $"There is no game '{name}'."))
             : (game, null);

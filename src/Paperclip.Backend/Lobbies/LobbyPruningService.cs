@@ -5,7 +5,11 @@ using Paperclip.Backend.Security;
 
 namespace Paperclip.Backend.Lobbies;
 
-/// <summary>Periodically prunes empty lobbies and expired login counters, on the injected clock.</summary>
+/// <summary>
+/// Periodically prunes expired login counters and empty lobbies, on the injected clock. A
+/// registry that does not answer (Redis away) is logged once when it goes and once when it is
+/// back, not on every pass.
+/// </summary>
 public sealed partial class LobbyPruningService(
     ILobbyRegistry registry,
     LoginThrottle throttle,
@@ -14,12 +18,19 @@ public sealed partial class LobbyPruningService(
     TimeProvider time,
     ILogger<LobbyPruningService> logger) : BackgroundService
 {
+    private bool _registryAway;
+    private long _passes;
+
+    /// <summary>Counts the timer's passes, failed or not (for tests and metrics).</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+
     /// <summary>One pruning pass.</summary>
     public async Task PruneOnceAsync(CancellationToken cancellationToken)
     {
-        await registry.PruneAsync(cancellationToken).ConfigureAwait(false);
+        // This process's own state first: a registry that does not answer must not keep it growing.
         throttle.Prune();
         credentials.Prune();
+        await registry.PruneAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -35,11 +46,25 @@ public sealed partial class LobbyPruningService(
                 try
                 {
                     await PruneOnceAsync(stoppingToken).ConfigureAwait(false);
+                    if (_registryAway)
+                    {
+                        _registryAway = false;
+                        LogRegistryBack(logger);
+                    }
+                }
+                catch (LobbyRegistryUnavailableException e)
+                {
+                    if (!_registryAway)
+                    {
+                        _registryAway = true;
+                        LogRegistryAway(logger, e.Message);
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     LogPruneFailed(logger, ex);
                 }
+                Interlocked.Increment(ref _passes);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -50,4 +75,10 @@ public sealed partial class LobbyPruningService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pruning failed")]
     private static partial void LogPruneFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lobbies are not pruned while the registry does not answer: {Reason}")]
+    private static partial void LogRegistryAway(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The lobby registry answers again: pruning resumed")]
+    private static partial void LogRegistryBack(ILogger logger);
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Metrics;
@@ -26,7 +27,7 @@ public static class OperationsExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(Meters).AddPrometheusExporter());
+        services.AddPaperclipMetrics();
         services.AddSingleton<BackendMetrics>();
         services.AddSingleton<ConsoleMetrics>();
         services.AddScoped<AdminAccess>();
@@ -34,6 +35,28 @@ public static class OperationsExtensions
         services.AddAuthorizationBuilder().AddPolicy(AdminAccess.PolicyName, policy => policy.RequireAuthenticatedUser().AddRequirements(new AdminRequirement()));
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ConsoleJsonContext.Default));
         return builder;
+    }
+
+    /// <summary>The export of Paperclip's, the runtime's and ASP.NET Core's meters at <c>/metrics</c> (Prometheus).</summary>
+    public static IServiceCollection AddPaperclipMetrics(this IServiceCollection services)
+    {
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(Meters).AddPrometheusExporter());
+        return services;
+    }
+
+    /// <summary>Maps <c>/metrics</c>, <c>/health/live</c> and <c>/health/ready</c>: what every Paperclip process serves.</summary>
+    public static IEndpointRouteBuilder MapPaperclipProbes(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        // Live: the process answers requests (no check runs). Ready: every check tagged ready passes.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            ResultStatusCodes = { [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable },
+        });
+        return app;
     }
 
     /// <summary>Maps <c>/metrics</c>, <c>/health/live</c>, <c>/health/ready</c> and the console.</summary>
@@ -44,14 +67,7 @@ public static class OperationsExtensions
         _ = app.Services.GetRequiredService<BackendMetrics>();
         _ = app.Services.GetRequiredService<ConsoleMetrics>();
 
-        app.MapPrometheusScrapingEndpoint("/metrics");
-        // Live: the process answers requests (no check runs). Ready: every check tagged ready passes.
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions
-        {
-            Predicate = check => check.Tags.Contains(ReadyTag),
-            ResultStatusCodes = { [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable },
-        });
+        app.MapPaperclipProbes();
         app.MapConsoleEndpoints();
         return app;
     }

@@ -83,43 +83,43 @@ internal sealed class LobbiesShowCommand(CliConsole console) : CliCommand<Lobbie
     }
 }
 
-/// <summary><c>lobbies create [--game RPS]</c>: a new lobby, with a place kept for you.</summary>
+/// <summary><c>lobbies create [--game GAME]</c>: a new lobby, with a place kept for you.</summary>
 internal sealed class LobbiesCreateCommand(CliConsole console) : CliCommand<LobbiesCreateCommand.Settings>(console)
 {
     public sealed class Settings : ConnectionSettings
     {
         [CommandOption("--game <GAME>")]
-        [Description("The game's name or id")]
-        [DefaultValue("RPS")]
-        public string Game { get; init; } = "RPS";
+        [Description("The game's name or id (default: the server's only game)")]
+        public string? Game { get; init; }
     }
 
     protected override async Task<int> RunAsync(CliContext context, Settings settings)
     {
         using var api = await context.LoginAsync().ConfigureAwait(false);
-        var lobby = await api.CreateLobbyAsync(settings.Game, context.CancellationToken).ConfigureAwait(false);
-        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Created lobby {lobby.LobbyId} ({settings.Game}) at {LobbyText.Address(lobby)}."));
+        var game = await GameChoice.ResolveAsync(api, settings.Game, context.CancellationToken).ConfigureAwait(false);
+        var lobby = await api.CreateLobbyAsync(game, context.CancellationToken).ConfigureAwait(false);
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Created lobby {lobby.LobbyId} ({game}) at {LobbyText.Address(lobby)}."));
         return PaperclipCli.Ok;
     }
 }
 
-/// <summary><c>lobbies matchmake [--game RPS]</c>: a lobby with space, or a new one; a place is kept for you.</summary>
+/// <summary><c>lobbies matchmake [--game GAME]</c>: a lobby with space, or a new one; a place is kept for you.</summary>
 internal sealed class LobbiesMatchmakeCommand(CliConsole console) : CliCommand<LobbiesMatchmakeCommand.Settings>(console)
 {
     public sealed class Settings : ConnectionSettings
     {
         [CommandOption("--game <GAME>")]
-        [Description("The game's name or id")]
-        [DefaultValue("RPS")]
-        public string Game { get; init; } = "RPS";
+        [Description("The game's name or id (default: the server's only game)")]
+        public string? Game { get; init; }
     }
 
     protected override async Task<int> RunAsync(CliContext context, Settings settings)
     {
         using var api = await context.LoginAsync().ConfigureAwait(false);
-        var lobby = await api.MatchmakeAsync(settings.Game, context.CancellationToken).ConfigureAwait(false);
+        var game = await GameChoice.ResolveAsync(api, settings.Game, context.CancellationToken).ConfigureAwait(false);
+        var lobby = await api.MatchmakeAsync(game, context.CancellationToken).ConfigureAwait(false);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{(lobby.Created ? "Created" : "Found")} lobby {lobby.LobbyId} ({settings.Game}) at {LobbyText.Address(lobby)}; a place is kept for you."));
+            $"{(lobby.Created ? "Created" : "Found")} lobby {lobby.LobbyId} ({game}) at {LobbyText.Address(lobby)}; a place is kept for you."));
         return PaperclipCli.Ok;
     }
 }

@@ -9,24 +9,25 @@ using Spectre.Console.Cli;
 
 namespace Paperclip.Client.Commands;
 
-/// <summary><c>play [--game RPS] --choices 0,1,2</c>: matchmakes and plays.</summary>
+/// <summary><c>play [--game RPS] --choices 0,1,2</c>: matchmakes and plays (the game defaults to the one this client plays).</summary>
 internal sealed class PlayCommand(CliConsole console) : CliCommand<PlayCommand.Settings>(console)
 {
     public sealed class Settings : MatchSettings
     {
         [CommandOption("--game <GAME>")]
-        [Description("The game's name or id (this client plays RPS)")]
-        [DefaultValue("RPS")]
-        public string Game { get; init; } = "RPS";
+        [Description("The game's name or id (default: rock-paper-scissors, the one game this client plays)")]
+        public string? Game { get; init; }
 
         public override Spectre.Console.ValidationResult Validate() =>
-            string.Equals(Game, RockPaperScissorsGame.Descriptor.Name, StringComparison.OrdinalIgnoreCase) || Game == RockPaperScissorsGame.Descriptor.Id.ToString(CultureInfo.InvariantCulture)
+            Game is null || string.Equals(Game, Rps.Name, StringComparison.OrdinalIgnoreCase) || Game == Rps.Id.ToString(CultureInfo.InvariantCulture)
                 ? base.Validate()
-                : Spectre.Console.ValidationResult.Error($"This client plays rock-paper-scissors only: use --game RPS, not '{Game}'.");
+                : Spectre.Console.ValidationResult.Error($"This client plays rock-paper-scissors only: use --game {Rps.Name}, not '{Game}'.");
     }
 
+    private static Paperclip.Games.GameDescriptor Rps => RockPaperScissorsGame.Descriptor;
+
     protected override Task<int> RunAsync(CliContext context, Settings settings) =>
-        JoinAndPlayAsync(context, settings, api => api.MatchmakeAsync(settings.Game, context.CancellationToken));
+        JoinAndPlayAsync(context, settings, api => api.MatchmakeAsync(settings.Game ?? Rps.Name, context.CancellationToken));
 
     /// <summary>
     /// Logs in, finds the lobby, joins it and plays the rounds of <c>--choices</c>; without

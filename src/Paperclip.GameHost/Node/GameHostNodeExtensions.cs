@@ -13,7 +13,8 @@ public static class GameHostNodeExtensions
     /// <summary>
     /// The node of <c>Paperclip:GameHost</c> over the Redis store of <c>Paperclip:Redis</c>: its
     /// lobby servers report members with its epoch. Needs the game host's lobby servers
-    /// (<see cref="GameHostExtensions.AddPaperclipGameHost"/>: games, certificates, account keys).
+    /// (<see cref="GameHostExtensions.AddPaperclipGameHost"/>: games, certificates, account keys);
+    /// <see cref="GameHostProcessExtensions.AddGameHostProcess"/> composes the whole process.
     /// </summary>
     public static IServiceCollection AddGameHostNode(this IServiceCollection services, IConfiguration configuration)
     {

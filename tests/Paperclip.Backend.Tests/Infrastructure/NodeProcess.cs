@@ -30,6 +30,9 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// <summary>The name the test gave the node (in failure messages).</summary>
     public string Name { get; }
 
+    /// <summary>The node's working and data directory (<c>Paperclip:DataDirectory</c>).</summary>
+    public string DataDirectory => _directory;
+
     /// <summary>The node's HTTP address.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 

@@ -60,9 +60,10 @@ public sealed class RedisLobbyRegistry(RedisLobbyStore store, IOptions<Paperclip
     }
 
     /// <inheritdoc />
+    /// <remarks>A registry with no state (no host has registered since Redis started: an empty cluster) has nothing to prune.</remarks>
     public async ValueTask<IReadOnlyList<LobbySnapshot>> PruneAsync(CancellationToken cancellationToken = default)
     {
-        var answer = await RunAsync(RedisLobbyScripts.Prune, (long)_lobbies.PruneAfter.TotalMilliseconds).ConfigureAwait(false);
+        var answer = await store.RunAsync(RedisLobbyScripts.Prune, (long)_lobbies.PruneAfter.TotalMilliseconds).ConfigureAwait(false);
         return [.. answer.Skip(1).Select(RedisLobbyStore.ReadSnapshot)];
     }
 

@@ -8,42 +8,64 @@ namespace Paperclip.Backend.Lobbies.Redis;
 /// </summary>
 internal static class RedisLobbyScripts
 {
-    // Shared by every script: key names, reservation expiry, host liveness, lobby snapshots,
-    // lobby removal and the sweep of hosts past their heartbeat deadline.
+    // Shared by every script: key names, the indexes, lobby snapshots, lobby removal and the
+    // sweep that runs first (hosts past their heartbeat deadline, reservations past their expiry).
+    //
+    // The indexes keep every step O(log n) or O(work done): {p}:game:<g>:open holds the lobbies
+    // of a game that have a free place on a Ready host, scored -(members + reservations) and named
+    // by their zero-padded id, so its first entry is the fullest lobby with space (the lowest id
+    // among equals); {p}:expiring holds each lobby's earliest reservation expiry and {p}:empty
+    // the time each lobby without members became empty. Every change to a lobby's members,
+    // reservations or host state is followed by reindex(id) in the same script, and the sweep
+    // expires due reservations before anything reads a count, so within a script every stored
+    // reservation is live and the index is exact.
     private const string Library = """
         local p = ARGV[1]
         local now = tonumber(ARGV[2])
         local function k(...) return p .. ':' .. table.concat({...}, ':') end
 
-        local function expire_reservations(id)
-          redis.call('ZREMRANGEBYSCORE', k('lobby', id, 'reservations'), '-inf', now)
-        end
+        local function open_key(game) return k('game', game, 'open') end
+        local function slot(id) return string.format('%015d', tonumber(id)) end
 
         local function taken(id)
-          expire_reservations(id)
           return redis.call('ZCARD', k('lobby', id, 'members')) + redis.call('ZCARD', k('lobby', id, 'reservations'))
         end
 
-        local placeable_cache = {}
-        local function placeable(host)
-          local known = placeable_cache[host]
-          if known ~= nil then return known end
-          local deadline = redis.call('ZSCORE', k('hosts'), host)
-          known = (deadline and tonumber(deadline) > now and redis.call('HGET', k('host', host), 'state') == 'Ready') or false
-          placeable_cache[host] = known
-          return known
+        -- Puts the lobby where its members, reservations and host say it belongs in the indexes.
+        local function reindex(id)
+          local f = redis.call('HMGET', k('lobby', id), 'game', 'max', 'host')
+          if not f[1] then
+            redis.call('ZREM', k('expiring'), id)
+            return
+          end
+          local first = redis.call('ZRANGE', k('lobby', id, 'reservations'), 0, 0, 'WITHSCORES')
+          if first[2] then redis.call('ZADD', k('expiring'), first[2], id) else redis.call('ZREM', k('expiring'), id) end
+          local t = taken(id)
+          if t < tonumber(f[2]) and redis.call('HGET', k('host', f[3]), 'state') == 'Ready' then
+            redis.call('ZADD', open_key(f[1]), -t, slot(id))
+          else
+            redis.call('ZREM', open_key(f[1]), slot(id))
+          end
+        end
+
+        -- Reservations past their expiry leave their lobbies: only the lobbies that have one are touched.
+        local function expire_due()
+          for _, id in ipairs(redis.call('ZRANGEBYSCORE', k('expiring'), '-inf', now)) do
+            redis.call('ZREMRANGEBYSCORE', k('lobby', id, 'reservations'), '-inf', now)
+            reindex(id)
+          end
         end
 
         -- The lobby an account was last placed in, per game: a hint checked against the lobby.
         local function place(game, id, account, expires)
           redis.call('ZADD', k('lobby', id, 'reservations'), expires, account)
           redis.call('HSET', k('game', game, 'accounts'), account, id)
+          reindex(id)
         end
 
         local function snapshot(id)
           local f = redis.call('HMGET', k('lobby', id), 'game', 'game-name', 'min', 'max', 'addr-host', 'port', 'created', 'state', 'host')
           if not f[1] then return false end
-          expire_reservations(id)
           local members = redis.call('ZRANGE', k('lobby', id, 'members'), 0, -1)
           local reservations = redis.call('ZRANGE', k('lobby', id, 'reservations'), 0, -1)
           local state = f[8]
@@ -57,6 +79,8 @@ internal static class RedisLobbyScripts
         -- Removes a lobby and its indexes; its port goes back to its host when the host is the
         -- one that ran it (same epoch); the host is told to stop it when notify is set.
         local function remove_lobby(id, notify)
+          redis.call('ZREM', k('expiring'), id)
+          redis.call('ZREM', k('empty'), id)
           local f = redis.call('HMGET', k('lobby', id), 'game', 'host', 'port', 'epoch')
           if not f[1] then return end
           for _, key in ipairs({k('lobby', id, 'members'), k('lobby', id, 'reservations')}) do
@@ -68,7 +92,7 @@ internal static class RedisLobbyScripts
           end
           redis.call('DEL', k('lobby', id), k('lobby', id, 'members'), k('lobby', id, 'reservations'))
           redis.call('ZREM', k('lobbies'), id)
-          redis.call('ZREM', k('game', f[1]), id)
+          redis.call('ZREM', open_key(f[1]), slot(id))
           redis.call('SREM', k('host', f[2], 'lobbies'), id)
           if redis.call('HGET', k('host', f[2]), 'epoch') == f[4] then
             redis.call('RPUSH', k('host', f[2], 'free-ports'), f[3])
@@ -88,8 +112,9 @@ internal static class RedisLobbyScripts
           redis.call('ZREM', k('hosts'), host)
         end
 
-        -- Hosts whose heartbeat deadline passed are gone, with their lobbies.
+        -- Due reservations expire; hosts whose heartbeat deadline passed are gone, with their lobbies.
         local function sweep(removed)
+          expire_due()
           for _, host in ipairs(redis.call('ZRANGEBYSCORE', k('hosts'), '-inf', now)) do
             remove_host(host, removed)
           end
@@ -100,15 +125,9 @@ internal static class RedisLobbyScripts
         end
 
         local function find_fullest(game)
-          local best, best_taken = nil, -1
-          for _, id in ipairs(redis.call('ZRANGE', k('game', game), 0, -1)) do
-            local f = redis.call('HMGET', k('lobby', id), 'max', 'host')
-            if f[1] and placeable(f[2]) then
-              local t = taken(id)
-              if t < tonumber(f[1]) and t > best_taken then best, best_taken = id, t end
-            end
-          end
-          return best
+          local best = redis.call('ZRANGE', open_key(game), 0, 0)[1]
+          if best then return tostring(tonumber(best)) end
+          return nil
         end
 
         -- The live Ready host with the most free ports gets the lobby.
@@ -125,9 +144,9 @@ internal static class RedisLobbyScripts
           local port = redis.call('LPOP', k('host', best, 'free-ports'))
           local id = redis.call('INCR', k('lobby-ids'))
           redis.call('HSET', k('lobby', id), 'game', game, 'game-name', name, 'min', min, 'max', max,
-            'addr-host', h[1], 'port', port, 'created', now, 'empty-since', now, 'state', 'Scheduled', 'host', best, 'epoch', h[2])
+            'addr-host', h[1], 'port', port, 'created', now, 'state', 'Scheduled', 'host', best, 'epoch', h[2])
           redis.call('ZADD', k('lobbies'), id, id)
-          redis.call('ZADD', k('game', game), id, id)
+          redis.call('ZADD', k('empty'), now, id)
           redis.call('SADD', k('host', best, 'lobbies'), id)
           place(game, id, account, now + reservation_ms)
           redis.call('PUBLISH', k('host', best, 'commands'), 'start ' .. id)
@@ -216,15 +235,10 @@ internal static class RedisLobbyScripts
         if lost() then return {'lost'} end
         local removed = {}
         sweep(removed)
-        local prune_ms = tonumber(ARGV[3])
-        for _, id in ipairs(redis.call('ZRANGE', k('lobbies'), 0, -1)) do
-          local since = tonumber(redis.call('HGET', k('lobby', id), 'empty-since'))
-          if since and since > 0 and now - since >= prune_ms and redis.call('ZCARD', k('lobby', id, 'members')) == 0 then
-            table.insert(removed, snapshot(id))
-            remove_lobby(id, true)
-          else
-            expire_reservations(id)
-          end
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE', k('empty'), '-inf', now - tonumber(ARGV[3]))) do
+          local s = snapshot(id)
+          if s then table.insert(removed, s) end
+          remove_lobby(id, true)
         end
         local out = {'ok'}
         for _, s in ipairs(removed) do table.insert(out, s) end
@@ -266,12 +280,12 @@ internal static class RedisLobbyScripts
         local f = redis.call('HMGET', k('lobby', id), 'host', 'max', 'game')
         if f[1] ~= host then return {'ok', 0} end
         if redis.call('ZSCORE', k('lobby', id, 'members'), account) then return {'ok', 1} end
-        expire_reservations(id)
         local reserved = redis.call('ZREM', k('lobby', id, 'reservations'), account) == 1
         if not reserved and taken(id) >= tonumber(f[2]) then return {'ok', 0} end
         redis.call('ZADD', k('lobby', id, 'members'), redis.call('HINCRBY', k('lobby', id), 'joins', 1), account)
-        redis.call('HSET', k('lobby', id), 'empty-since', 0)
+        redis.call('ZREM', k('empty'), id)
         redis.call('HSET', k('game', f[3], 'accounts'), account, id)
+        reindex(id)
         return {'ok', 1}
         """;
 
@@ -280,8 +294,9 @@ internal static class RedisLobbyScripts
         local host, id, account = ARGV[3], ARGV[5], ARGV[6]
         if lost() or fenced(host, ARGV[4]) then return {'fenced'} end
         if redis.call('HGET', k('lobby', id), 'host') ~= host then return {'ok'} end
-        if redis.call('ZREM', k('lobby', id, 'members'), account) == 1 and redis.call('ZCARD', k('lobby', id, 'members')) == 0 then
-          redis.call('HSET', k('lobby', id), 'empty-since', now)
+        if redis.call('ZREM', k('lobby', id, 'members'), account) == 1 then
+          if redis.call('ZCARD', k('lobby', id, 'members')) == 0 then redis.call('ZADD', k('empty'), now, id) end
+          reindex(id)
         end
         return {'ok'}
         """;
@@ -300,6 +315,7 @@ internal static class RedisLobbyScripts
         local host = ARGV[3]
         if lost() or fenced(host, ARGV[4]) then return {'fenced'} end
         redis.call('HSET', k('host', host), 'state', 'Draining')
+        for _, id in ipairs(redis.call('SMEMBERS', k('host', host, 'lobbies'))) do reindex(id) end
         return {'ok'}
         """;
 
