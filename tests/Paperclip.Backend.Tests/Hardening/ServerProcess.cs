@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Text;
-using System.Text.RegularExpressions;
+using Paperclip.Backend.Tests.Infrastructure;
 
 namespace Paperclip.Backend.Tests.Hardening;
 
@@ -8,13 +7,16 @@ namespace Paperclip.Backend.Tests.Hardening;
 /// The real server (<c>dotnet Paperclip.Server.dll</c>) as a child process on a SQLite file, on a
 /// port the OS picks (<c>--urls http://127.0.0.1:0</c>; the bound address is read from its log).
 /// </summary>
-public sealed partial class ServerProcess : IDisposable
+public sealed class ServerProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _log = new();
-    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ServerOutput _output;
 
-    private ServerProcess(Process process) => _process = process;
+    private ServerProcess(Process process)
+    {
+        _process = process;
+        _output = new ServerOutput(process, "The server exited before it listened.");
+    }
 
     /// <summary>The server's base address.</summary>
     public Uri BaseAddress { get; private set; } = null!;
@@ -23,16 +25,7 @@ public sealed partial class ServerProcess : IDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Everything the server printed so far.</summary>
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _output.Text;
 
     /// <summary>Starts the server on <paramref name="databaseFile"/> with its secrets in <paramref name="dataDirectory"/>; waits until it listens.</summary>
     public static async Task<ServerProcess> StartAsync(string dataDirectory, string databaseFile, TimeSpan timeout, params string[] extraArguments)
@@ -66,15 +59,12 @@ public sealed partial class ServerProcess : IDisposable
         start.Environment.Remove("ConnectionStrings__Paperclip");
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var server = new ServerProcess(process);
-        process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => server.OnLine(e.Data);
-        process.Exited += (_, _) => server._listening.TrySetException(new InvalidOperationException("The server exited before it listened."));
         Assert.True(process.Start());
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
         {
-            server.BaseAddress = await server._listening.Task.WaitAsync(timeout);
+            server.BaseAddress = await server._output.Listening.WaitAsync(timeout);
         }
         catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
         {
@@ -117,25 +107,4 @@ public sealed partial class ServerProcess : IDisposable
 
         _process.Dispose();
     }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_log)
-        {
-            _log.AppendLine(line);
-        }
-
-        if (ListeningLine().Match(line) is { Success: true } match)
-        {
-            _listening.TrySetResult(new Uri(match.Groups[1].Value));
-        }
-    }
-
-    [GeneratedRegex(@"Now listening on: (http://[^\s]+)")]
-    private static partial Regex ListeningLine();
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Paperclip.Backend.Tests.Infrastructure;
 
@@ -10,21 +8,21 @@ namespace Paperclip.Backend.Tests.Infrastructure;
 /// its settings in the environment (as an operator's unit file would give them), on a port the OS
 /// picks (the bound address is read from its log), in a working directory of its own.
 /// </summary>
-public sealed partial class NodeProcess : IAsyncDisposable
+public sealed class NodeProcess : IAsyncDisposable
 {
     private const int SigStop = 19;
     private const int SigCont = 18;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly Process _process;
     private readonly string _directory;
-    private readonly StringBuilder _log = new();
-    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ServerOutput _output;
 
     private NodeProcess(string name, Process process, string directory)
     {
         Name = name;
         _process = process;
         _directory = directory;
+        _output = new ServerOutput(process, $"{name} exited before it listened.");
     }
 
     /// <summary>The name the test gave the node (in failure messages).</summary>
@@ -43,14 +41,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Everything the node printed so far.</summary>
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-                return _log.ToString();
-        }
-    }
+    public string Log => _output.Text;
 
     /// <summary>Starts a node with <paramref name="settings"/> (configuration keys, <c>:</c>-separated) and waits until it listens.</summary>
     public static async Task<NodeProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings)
@@ -76,15 +67,12 @@ public sealed partial class NodeProcess : IAsyncDisposable
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var node = new NodeProcess(name, process, directory);
-        process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
-        process.Exited += (_, _) => node._listening.TrySetException(new InvalidOperationException($"{name} exited before it listened."));
         Assert.True(process.Start());
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
         {
-            node.BaseAddress = await node._listening.Task.WaitAsync(StartTimeout);
+            node.BaseAddress = await node._output.Listening.WaitAsync(StartTimeout);
         }
         catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
         {
@@ -143,17 +131,4 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-            return;
-        lock (_log)
-            _log.AppendLine(line);
-        if (ListeningLine().Match(line) is { Success: true } match)
-            _listening.TrySetResult(new Uri(match.Groups[1].Value));
-    }
-
-    [GeneratedRegex(@"Now listening on: (http://[^\s]+)")]
-    private static partial Regex ListeningLine();
 }
