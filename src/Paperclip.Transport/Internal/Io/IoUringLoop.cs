@@ -55,14 +55,6 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
         _template->NameLength = NameRoom;
     }
 
-    /// <summary>io_uring_enter calls made.</summary>
-    public long EnterCalls => _ring.EnterCalls;
-
-    /// <summary>Datagrams received through the ring (loop thread writes; tests read).</summary>
-    public long DatagramsReceived => Volatile.Read(ref _datagramsReceived);
-
-    private long _datagramsReceived;
-
     /// <summary>Times a socket's receive ended because every buffer was taken (it is re-armed once they are back).</summary>
     public long BufferShortfalls => Volatile.Read(ref _bufferShortfalls);
 
@@ -227,7 +219,6 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
         var nameLength = (int)Math.Min(header->NameLength, (uint)Math.Min(NameRoom, address.Buffer.Length));
         new ReadOnlySpan<byte>(buffer + 16, nameLength).CopyTo(address.Buffer.Span);
         address.Size = nameLength;
-        _datagramsReceived++;
         // A datagram cut to the buffer is longer than the endpoint's limit (the buffer has room
         // for the limit and one byte more): Deliver drops it.
         endpoint.Deliver(new Span<byte>(buffer + HeaderSize, (int)Math.Min(header->PayloadLength, (uint)copied)));

@@ -73,11 +73,6 @@ internal sealed unsafe class IoUringRing
 
     private static readonly Lazy<string?> s_unavailableReason = new(Probe);
 
-    /// <summary>io_uring_enter calls made (loop thread writes; tests and diagnostics read).</summary>
-    public long EnterCalls => Volatile.Read(ref _enterCalls);
-
-    private long _enterCalls;
-
     public int FileDescriptor => _fd;
 
     /// <summary>Makes the calling thread the ring's only submitter. Once, on the loop's thread.</summary>
@@ -106,7 +101,6 @@ internal sealed unsafe class IoUringRing
         while (_unsubmitted > 0)
         {
             var submitted = Enter(_fd, _unsubmitted, 0, 0, null, 0);
-            _enterCalls++;
             if (submitted < 0)
             {
                 var error = Marshal.GetLastPInvokeError();
@@ -139,7 +133,6 @@ internal sealed unsafe class IoUringRing
         }
         var minComplete = timeoutMs == 0 ? 0u : 1u;
         var submitted = Enter(_fd, _unsubmitted, minComplete, EnterGetEvents | EnterExtArg, &arg, (nuint)sizeof(GetEventsArg));
-        _enterCalls++;
         if (submitted >= 0)
         {
             _unsubmitted -= (uint)Math.Min(submitted, (int)_unsubmitted);

@@ -38,7 +38,6 @@ internal sealed unsafe class NativeSendBatch
     private readonly Libc.MMsgHdr* _messages;
     private readonly Libc.IoVec* _vectors;
     private readonly byte* _controls;
-    private readonly int[] _segments = new int[SlotCount];
     private readonly int[] _length = new int[SlotCount];
     private readonly int[] _addressLength = new int[SlotCount];
     private readonly int[] _next = new int[SlotCount];
@@ -53,13 +52,9 @@ internal sealed unsafe class NativeSendBatch
         _controls = (byte*)NativeMemory.AllocZeroed((nuint)(SlotCount * ControlSpace));
     }
 
-    /// <summary>sendmmsg calls made (loop thread writes; a test or a diagnostic reads).</summary>
-    public long SendCalls => Volatile.Read(ref _sendCalls);
-
-    /// <summary>Datagrams handed to the kernel by sendmmsg.</summary>
+    /// <summary>Datagrams handed to the kernel by sendmmsg (loop thread writes; tests read).</summary>
     public long DatagramsBatched => Volatile.Read(ref _datagramsBatched);
 
-    private long _sendCalls;
     private long _datagramsBatched;
 
     /// <summary>Datagrams that left in a segmented (GSO) message of two or more.</summary>
@@ -113,66 +108,47 @@ internal sealed unsafe class NativeSendBatch
     {
         var count = 0;
         var vectors = 0;
-        var segment = 0;
-        byte* lastAddress = null;
-        var lastAddressLength = 0;
-        var bytes = 0;
+        var bytes = 0; // of the message being built
         var segmentation = !s_segmentationRefused;
-        for (var slot = endpoint.QueuedSendsHead; slot >= 0; slot = _next[slot])
+        for (var slot = endpoint.QueuedSendsHead; slot >= 0; slot = _next[slot], vectors++)
         {
             var data = _slots + (slot * (SlotSize + AddressSize));
             var length = _length[slot];
-            var address = data + SlotSize;
             _vectors[vectors].Base = data;
             _vectors[vectors].Length = (nuint)length;
-            // The message before takes this datagram as one more segment when it goes to the
-            // same place, is no longer than its segments, and they all were of one length.
-            if (segmentation && count > 0 && length <= segment && bytes + length <= MaxSegmentedBytes
-                && _segments[count - 1] < MaxSegments && _addressLength[slot] == lastAddressLength
-                && new ReadOnlySpan<byte>(address, lastAddressLength).SequenceEqual(new ReadOnlySpan<byte>(lastAddress, lastAddressLength)))
+            if (segmentation && count > 0 && TakesSegment(_messages[count - 1], bytes, data + SlotSize, _addressLength[slot], length))
             {
-                ref var previous = ref _messages[count - 1];
-                previous.IovLength++;
-                _segments[count - 1]++;
+                _messages[count - 1].IovLength++;
                 bytes += length;
-                vectors++;
-                // A shorter datagram can only be the last segment.
-                segment = length < segment ? 0 : segment;
                 continue;
             }
-            ref var message = ref _messages[count];
-            message.Name = address;
+            ref var message = ref _messages[count++];
+            message.Name = data + SlotSize;
             message.NameLength = _addressLength[slot];
             message.Iov = _vectors + vectors;
             message.IovLength = 1;
             message.Control = null;
             message.ControlLength = 0;
-            _segments[count] = 1;
-            lastAddress = address;
-            lastAddressLength = _addressLength[slot];
-            segment = length;
             bytes = length;
-            vectors++;
-            count++;
         }
         endpoint.QueuedSendsHead = endpoint.QueuedSendsTail = -1;
         for (var i = 0; i < count; i++)
         {
-            if (_segments[i] > 1)
+            if (_messages[i].IovLength > 1)
                 Segment(ref _messages[i], _controls + (i * ControlSpace));
         }
         var sent = 0;
         while (sent < count)
         {
             var taken = Libc.SendMMsg(endpoint.FileDescriptor, _messages + sent, (uint)(count - sent), Libc.MSG_DONTWAIT);
-            _sendCalls++;
             if (taken > 0)
             {
                 for (var i = sent; i < sent + taken; i++)
                 {
-                    _datagramsBatched += _segments[i];
-                    if (_segments[i] > 1)
-                        _datagramsSegmented += _segments[i];
+                    var segments = (long)_messages[i].IovLength;
+                    _datagramsBatched += segments;
+                    if (segments > 1)
+                        _datagramsSegmented += segments;
                 }
                 sent += taken;
                 continue;
@@ -184,7 +160,7 @@ internal sealed unsafe class NativeSendBatch
             // refused for its destination (EINVAL: port 0, a path MTU below the segment) does not.
             var error = Marshal.GetLastPInvokeError();
             ref var refused = ref _messages[sent];
-            if (_segments[sent] > 1 && error is EIO or EOPNOTSUPP)
+            if (refused.IovLength > 1 && error is EIO or EOPNOTSUPP)
                 s_segmentationRefused = true;
             var fallback = endpoint.SendFallbackAddress;
             new ReadOnlySpan<byte>(refused.Name, refused.NameLength).CopyTo(fallback.Buffer.Span);
@@ -193,6 +169,18 @@ internal sealed unsafe class NativeSendBatch
                 endpoint.SendNow(new ReadOnlySpan<byte>(refused.Iov[v].Base, (int)refused.Iov[v].Length), fallback);
             sent++;
         }
+    }
+
+    // A message takes one more datagram as a segment when it goes to the same place, its datagrams
+    // so far are all of its first's length (a shorter one can only be the last), and this one is
+    // no longer.
+    private static bool TakesSegment(in Libc.MMsgHdr message, int bytes, byte* address, int addressLength, int length)
+    {
+        var first = message.Iov[0].Length;
+        return message.Iov[message.IovLength - 1].Length == first && (nuint)length <= first
+            && message.IovLength < MaxSegments && bytes + length <= MaxSegmentedBytes
+            && message.NameLength == addressLength
+            && new ReadOnlySpan<byte>(address, addressLength).SequenceEqual(new ReadOnlySpan<byte>(message.Name, addressLength));
     }
 
     // A cmsg of UDP_SEGMENT carrying the segment size: the length of the message's first datagram.
