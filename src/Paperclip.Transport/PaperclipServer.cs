@@ -20,7 +20,8 @@ namespace Paperclip.Transport;
 /// </summary>
 public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<SocketAddress, ServerSession> _sessions = new();
+    // By address for the loop's lookups (loop thread only); other threads read _sessionList.
+    private readonly AddressTable<ServerSession> _sessions = new();
     private readonly CopyOnWriteList<ServerSession> _sessionList = new();
     private readonly ConcurrentDictionary<SocketAddress, ServerHandshake> _pending = new();
     private readonly ILogger _logger;
@@ -57,7 +58,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         _maxPending = options.MaxPendingHandshakes;
         _maxVersion = (byte)options.MaxProtocolVersion;
         _acceptedVersions = [.. Enumerable.Range(ProtocolConstants.Version1, _maxVersion).Select(v => (byte)v)];
-        Clock = new Clock(options.TimeProvider);
+        Clock = Clock.For(options.TimeProvider);
         _logger = logger ?? NullLogger<PaperclipServer>.Instance;
         _events = new EventQueue(options.EventDelivery);
         _addressValidation = new AddressValidation(options.CookieMode, options.CookiePendingThreshold, options.CookieAuthRateThreshold, options.TimeProvider, options.CookieLifetime);
@@ -89,10 +90,10 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     public IPEndPoint LocalEndPoint => _endpoint?.LocalEndPoint ?? throw new InvalidOperationException("The server is not started.");
 
     /// <summary>The connected clients.</summary>
-    public IReadOnlyCollection<PaperclipConnection> Connections => _sessions.Values.Select(s => s.Connection).ToArray();
+    public IReadOnlyCollection<PaperclipConnection> Connections => _sessionList.Items.Select(s => s.Connection).ToArray();
 
     /// <summary>How many clients are connected.</summary>
-    public int ConnectionCount => _sessions.Count;
+    public int ConnectionCount => _sessionList.Items.Length;
 
     /// <summary>How many handshakes are in progress.</summary>
     public int PendingHandshakeCount => _pending.Count;
@@ -167,7 +168,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
         {
             await _endpoint.Loop.InvokeAsync(() =>
             {
-                foreach (var session in _sessions.Values)
+                foreach (var session in _sessions.Values())
                     session.Close(DisconnectReason.ServerDisconnect, notifyPeer: true, "the server is shutting down");
                 foreach (var handshake in _pending.Values)
                 {
@@ -413,7 +414,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
             previous.Close(DisconnectReason.Disconnect, notifyPeer: false, "replaced by a new handshake from the same address");
         // Listed before it can be found (and so closed, and unlisted) by address: never left listed.
         _sessionList.Add(session);
-        _sessions[handshake.Remote] = session;
+        _sessions.Set(handshake.Remote, session);
         Interlocked.Increment(ref Statistics._handshakesCompleted);
         TransportMetrics.HandshakeCompleted();
         LogClientJoined(_logger, session.Connection.Username, session.Connection.AccountId, session.RemoteEndPoint);
@@ -483,7 +484,7 @@ public sealed partial class PaperclipServer : IDatagramHandler, IAsyncDisposable
     internal void OnSessionClosed(ServerSession session, DisconnectReason reason, string? text)
     {
         TransportMetrics.SessionClosed(session.Statistics);
-        _sessions.TryRemove(new KeyValuePair<SocketAddress, ServerSession>(session.Remote, session));
+        _sessions.Remove(session.Remote, session);
         _sessionList.Remove(session);
         LogClientLeft(_logger, session.Connection.Username, session.Connection.AccountId, reason);
         _events.Other(() => ClientLeft?.Invoke(this, new DisconnectedEventArgs(session.Connection, reason, text)));
