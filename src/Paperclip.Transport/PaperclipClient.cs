@@ -52,7 +52,7 @@ public sealed partial class PaperclipClient : IDatagramHandler, IAsyncDisposable
         _allowFallback = options.AllowVersionFallback;
         _keyAgreement = _version >= ProtocolConstants.Version2 ? options.KeyAgreement : KeyAgreement.P256;
         _handshakeTimer = new HandshakeTimer(this);
-        Clock = new Clock(options.TimeProvider);
+        Clock = Clock.For(options.TimeProvider);
         _logger = logger ?? NullLogger<PaperclipClient>.Instance;
         _events = new EventQueue(options.EventDelivery);
         _raiseData = static (client, data, info) => ((PaperclipClient)client).DataReceived?.Invoke(data, info);

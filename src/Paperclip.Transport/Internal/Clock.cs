@@ -8,7 +8,14 @@ namespace Paperclip.Transport.Internal;
 /// </summary>
 internal sealed class Clock(TimeProvider provider)
 {
+    // One for every endpoint on the system clock: a datagram's handling reads the clock, and a
+    // thousand servers' own copies are a thousand cold cache lines.
+    private static readonly Clock s_system = new(TimeProvider.System);
+
     public TimeProvider Provider { get; } = provider;
+
+    /// <summary>The clock of <paramref name="provider"/>: the shared one for <see cref="TimeProvider.System"/>.</summary>
+    public static Clock For(TimeProvider provider) => ReferenceEquals(provider, TimeProvider.System) ? s_system : new Clock(provider);
 
     /// <summary>True on <see cref="TimeProvider.System"/>: the I/O loop's own timers serve it.</summary>
     public bool IsSystem => ReferenceEquals(Provider, TimeProvider.System);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace Paperclip.Transport.Internal.Io;
@@ -47,6 +48,16 @@ internal abstract partial class IoLoop
 
     /// <summary>True on this loop's own thread.</summary>
     public bool IsCurrent => t_current == this;
+
+    /// <summary>
+    /// Where a received datagram's source is written for the handler, one per address family for
+    /// every socket of this loop: a handler reads it during its call only, and one shared address
+    /// stays in cache where a thousand sockets' own would each be a miss.
+    /// </summary>
+    public SocketAddress ReceiveAddressFor(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? _receiveAddressV6 : _receiveAddressV4;
+
+    private readonly SocketAddress _receiveAddressV4 = new(AddressFamily.InterNetwork);
+    private readonly SocketAddress _receiveAddressV6 = new(AddressFamily.InterNetworkV6);
 
     /// <summary>The receive buffer every socket of this loop reads into (one thread, one buffer).</summary>
     protected byte[] ReceiveBuffer { get; } = GC.AllocateArray<byte>(65_536, pinned: true);

@@ -40,9 +40,11 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
     private ProvidedBuffers? _large;
     private readonly ulong* _wakeValue;
     private readonly Libc.MMsgHdr* _template;
-    private readonly List<Registration> _registrations = [];
+    // Places in one array of structs: a completion reads its place without touching an object per socket.
+    private Registration[] _registrations = new Registration[16];
+    private int _registrationCount;
     private readonly Stack<int> _freeRegistrations = new();
-    private readonly List<Registration> _rearm = [];
+    private readonly List<int> _rearm = [];
 
     public IoUringLoop(string name, ILogger logger, int smallBuffers = SmallBufferCount)
         : base(name, logger, wakeFdFlags: 0) // blocking: io_uring hands a non-blocking fd's EAGAIN back instead of waiting
@@ -81,21 +83,18 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
         var large = endpoint.MaxDatagramSize + 1 > SmallBufferSize - HeaderSize;
         if (large)
             _large ??= new ProvidedBuffers(_ring, 1, LargeBufferCount, LargeBufferSize);
-        Registration registration;
-        if (_freeRegistrations.TryPop(out var index))
+        if (!_freeRegistrations.TryPop(out var index))
         {
-            registration = _registrations[index];
+            if (_registrationCount == _registrations.Length)
+                Array.Resize(ref _registrations, _registrations.Length * 2);
+            index = _registrationCount++;
         }
-        else
-        {
-            registration = new Registration(_registrations.Count);
-            _registrations.Add(registration);
-        }
+        ref var registration = ref _registrations[index];
         registration.Endpoint = endpoint;
         registration.Large = large;
         registration.ConsecutiveErrors = 0;
-        endpoint.LoopRegistration = registration.Index;
-        Arm(registration);
+        endpoint.LoopRegistration = index;
+        Arm(index);
         _ring.Submit(); // now: datagrams already waiting are taken in this turn's wait
     }
 
@@ -107,7 +106,7 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
         if (index < 0)
             return;
         endpoint.LoopRegistration = -1;
-        var registration = _registrations[index];
+        ref var registration = ref _registrations[index];
         registration.Endpoint = null;
         if (registration.Armed)
         {
@@ -116,13 +115,13 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
             var sqe = _ring.NextSubmission();
             sqe->Opcode = OpAsyncCancel;
             sqe->Fd = -1;
-            sqe->Address = registration.Token;
+            sqe->Address = registration.Token(index);
             sqe->UserData = IgnoredToken;
             _ring.Submit();
         }
         else
         {
-            Free(registration);
+            Free(index);
         }
     }
 
@@ -147,10 +146,10 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
             _ring.Consume(head + done);
             _small.Publish();
             _large?.Publish();
-            foreach (var registration in _rearm)
+            foreach (var index in _rearm)
             {
-                if (registration.Endpoint is not null && !registration.Armed)
-                    Arm(registration);
+                if (_registrations[index] is { Endpoint: not null, Armed: false })
+                    Arm(index);
             }
             _rearm.Clear();
         }
@@ -170,8 +169,7 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
         var hasBuffer = (completion.Flags & CqeBuffer) != 0;
         var bufferId = (ushort)(completion.Flags >> CqeBufferShift);
         var index = (int)(completion.UserData & (LargeGroupBit - 1));
-        var registration = index < _registrations.Count ? _registrations[index] : null;
-        if (registration is null || registration.Token != completion.UserData)
+        if (index >= _registrationCount || _registrations[index].Token(index) != completion.UserData)
         {
             if (hasBuffer)
                 buffers.Return(bufferId);
@@ -179,10 +177,11 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
         }
         if (hasBuffer)
         {
-            if (registration.Endpoint is { IsOpen: true } endpoint && completion.Result >= HeaderSize)
+            // Read again afterwards: the handler may have registered a socket (and moved the array).
+            if (_registrations[index].Endpoint is { IsOpen: true } endpoint && completion.Result >= HeaderSize)
                 Deliver(endpoint, buffers[bufferId], completion.Result - HeaderSize);
             buffers.Return(bufferId);
-            registration.ConsecutiveErrors = 0;
+            _registrations[index].ConsecutiveErrors = 0;
         }
         else if (completion.Result == -ENOBUFS)
         {
@@ -192,15 +191,16 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
         {
             // An ICMP error queued on the socket (a refused destination) ends the receive once;
             // the datagrams behind it are still there. Anything that repeats is logged and left.
-            registration.ConsecutiveErrors++;
+            _registrations[index].ConsecutiveErrors++;
         }
         if ((completion.Flags & CqeMore) != 0)
             return;
         // The multishot receive ended: out of buffers (re-armed once they are back), an error, or cancelled.
+        ref var registration = ref _registrations[index];
         registration.Armed = false;
         if (registration.Endpoint is null)
         {
-            Free(registration);
+            Free(index);
         }
         else if (registration.ConsecutiveErrors >= MaxConsecutiveErrors)
         {
@@ -208,7 +208,7 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
         }
         else
         {
-            _rearm.Add(registration);
+            _rearm.Add(index);
         }
     }
 
@@ -224,18 +224,18 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
         endpoint.Deliver(new Span<byte>(buffer + HeaderSize, (int)Math.Min(header->PayloadLength, (uint)copied)));
     }
 
-    private void Arm(Registration registration)
+    private void Arm(int index)
     {
-        var endpoint = registration.Endpoint!;
+        ref var registration = ref _registrations[index];
         var sqe = _ring.NextSubmission();
         sqe->Opcode = OpRecvMsg;
         sqe->Flags = SqeBufferSelect;
         sqe->IoPriority = RecvMultishot;
-        sqe->Fd = endpoint.FileDescriptor;
+        sqe->Fd = registration.Endpoint!.FileDescriptor;
         sqe->Address = (ulong)_template;
         sqe->Length = 1;
         sqe->BufferGroup = registration.Large ? _large!.GroupId : _small.GroupId;
-        sqe->UserData = registration.Token;
+        sqe->UserData = registration.Token(index);
         registration.Armed = true;
     }
 
@@ -249,30 +249,24 @@ internal sealed unsafe partial class IoUringLoop : NativeLoop
         sqe->UserData = WakeToken;
     }
 
-    private void Free(Registration registration)
+    private void Free(int index)
     {
-        registration.Generation++;
-        _freeRegistrations.Push(registration.Index);
+        _registrations[index].Generation++;
+        _freeRegistrations.Push(index);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Receiving on {EndPoint} keeps failing (errno {Error}); the socket receives no more")]
     private static partial void LogReceiveFailing(ILogger logger, IPEndPoint endPoint, int error);
 
     /// <summary>A socket's place on the ring: its completions carry <see cref="Token"/>, which changes with each use of the place.</summary>
-    private sealed class Registration(int index)
+    private struct Registration
     {
-        public int Index { get; } = index;
+        public uint Generation;
+        public UdpEndpoint? Endpoint;
+        public bool Large;
+        public bool Armed;
+        public int ConsecutiveErrors;
 
-        public uint Generation { get; set; }
-
-        public UdpEndpoint? Endpoint { get; set; }
-
-        public bool Large { get; set; }
-
-        public bool Armed { get; set; }
-
-        public int ConsecutiveErrors { get; set; }
-
-        public ulong Token => ((ulong)Generation << 32) | (Large ? LargeGroupBit : 0) | (uint)Index;
+        public readonly ulong Token(int index) => ((ulong)Generation << 32) | (Large ? LargeGroupBit : 0) | (uint)index;
     }
 }

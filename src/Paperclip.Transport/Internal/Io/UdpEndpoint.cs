@@ -58,7 +58,7 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
         Loop = loop ?? engine.NextLoop();
         Loop.Reserve();
         LocalEndPoint = (IPEndPoint)Socket.LocalEndPoint!;
-        ReceiveAddress = new SocketAddress(Socket.AddressFamily);
+        ReceiveAddress = Loop.ReceiveAddressFor(Socket.AddressFamily);
         SendFallbackAddress = new SocketAddress(Socket.AddressFamily);
         FileDescriptor = Loop is NativeLoop ? (int)Socket.SafeHandle.DangerousGetHandle() : -1;
         if (clock.IsSystem)
@@ -88,7 +88,7 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
 
     public int FileDescriptor { get; }
 
-    /// <summary>Where the loop writes each received datagram's source (loop thread).</summary>
+    /// <summary>Where the loop writes each received datagram's source: its loop's, for this address family (loop thread).</summary>
     public SocketAddress ReceiveAddress { get; }
 
     /// <summary>The endpoint's place on an io_uring loop (−1: none). Loop thread.</summary>
