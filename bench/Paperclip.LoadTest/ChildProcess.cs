@@ -32,8 +32,8 @@ internal sealed class ChildProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
-    /// <summary>Starts <c>child</c> with <paramref name="arguments"/>; <paramref name="role"/> names it in messages.</summary>
-    public static ChildProcess Start(IEnumerable<string> arguments, string role = "clients")
+    /// <summary>Starts <c>child</c> with <paramref name="arguments"/> and <paramref name="environment"/> over this process's; <paramref name="role"/> names it in messages.</summary>
+    public static ChildProcess Start(IEnumerable<string> arguments, string role = "clients", IReadOnlyDictionary<string, string>? environment = null)
     {
         var path = Environment.ProcessPath ?? throw new InvalidOperationException("No process path.");
         var info = new ProcessStartInfo(path)
@@ -49,6 +49,8 @@ internal sealed class ChildProcess : IDisposable
         // A tracer that started this process (dotnet-trace collect -- …) suspends every runtime
         // that inherits its diagnostic port: the child would wait for it forever.
         info.Environment.Remove("DOTNET_DiagnosticPorts");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         info.ArgumentList.Add("child");
         foreach (var argument in arguments)
             info.ArgumentList.Add(argument);

@@ -6,7 +6,7 @@ using System.Text.Json;
 
 namespace Paperclip.LoadTest;
 
-internal sealed record DensitySettings(int Servers, int ClientsPerServer, int Rate, int Size, bool Reliable, double Seconds, double Warmup, int Parallelism, bool CompareSingle);
+internal sealed record DensitySettings(int Servers, int ClientsPerServer, int Rate, int Size, bool Reliable, double Seconds, double Warmup, int Parallelism, bool CompareSingle, int? ServerIoThreads = null);
 
 /// <summary>
 /// Many servers in one process, as the backend runs lobbies: <c>servers</c> servers, each bound to
@@ -66,7 +66,11 @@ internal static class Density
             ];
             if (keys is not null)
                 serverArguments.AddRange(["--keys-out", keys]);
-            using var serverProcess = ChildProcess.Start(serverArguments, "servers");
+            // The servers' loop count apart from the clients': PAPERCLIP_IO_THREADS would set both.
+            var serverEnvironment = settings.ServerIoThreads is { } threads
+                ? new Dictionary<string, string> { ["PAPERCLIP_IO_THREADS"] = Ccu.Invariant(threads) }
+                : null;
+            using var serverProcess = ChildProcess.Start(serverArguments, "servers", serverEnvironment);
             // Generous bounds: today's engine starts three threads per server and slows as they add up.
             var bindSeconds = double.Parse(serverProcess.WaitFor("BOUND", TimeSpan.FromSeconds(120 + servers / 10.0)), CultureInfo.InvariantCulture);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {servers} {spec.Name} server(s) bound in {bindSeconds:0.00} s"));

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using LiteNetLib;
+using Microsoft.Extensions.Logging.Abstractions;
 using Paperclip.Transport;
+using Paperclip.Transport.Internal;
+using Paperclip.Transport.Internal.Io;
 
 namespace Paperclip.LoadTest;
 
@@ -10,6 +13,7 @@ internal enum ImplKind
     Paperclip,
     LiteNetLib,
     Raw,
+    RawEngine,
 }
 
 /// <summary>
@@ -23,10 +27,11 @@ internal sealed record ImplSpec(ImplKind Kind, bool Encrypted, bool Metrics = fa
         ImplKind.Paperclip when Metrics => "paperclip+metrics",
         ImplKind.Paperclip => Encrypted ? "paperclip" : "paperclip-plain",
         ImplKind.LiteNetLib => "litenetlib",
+        ImplKind.RawEngine => "raw-engine",
         _ => "raw",
     };
 
-    public bool SupportsReliable => Kind != ImplKind.Raw;
+    public bool SupportsReliable => Kind is not (ImplKind.Raw or ImplKind.RawEngine);
 
     public static ImplSpec Parse(string name) => name switch
     {
@@ -35,7 +40,8 @@ internal sealed record ImplSpec(ImplKind Kind, bool Encrypted, bool Metrics = fa
         "paperclip-plain" => new(ImplKind.Paperclip, false),
         "litenetlib" => new(ImplKind.LiteNetLib, false),
         "raw" => new(ImplKind.Raw, false),
-        _ => throw new ArgumentException($"Unknown --impl {name} (paperclip, paperclip+metrics, paperclip-plain, litenetlib, raw)."),
+        "raw-engine" => new(ImplKind.RawEngine, false),
+        _ => throw new ArgumentException($"Unknown --impl {name} (paperclip, paperclip+metrics, paperclip-plain, litenetlib, raw, raw-engine)."),
     };
 }
 
@@ -94,6 +100,7 @@ internal static class Impls
     {
         ImplKind.Paperclip => new PaperclipImpl(pki ?? throw new ArgumentNullException(nameof(pki)), spec.Encrypted),
         ImplKind.LiteNetLib => new LiteNetLibImpl(),
+        ImplKind.RawEngine => new RawEngineImpl(),
         _ => new RawImpl(),
     };
 }
@@ -322,7 +329,7 @@ internal sealed class LiteNetLibImpl : ILoadImpl
 /// </summary>
 internal sealed class RawImpl : ILoadImpl
 {
-    private const byte Hello = 0xFF;
+    public const byte Hello = 0xFF;
     private const int BufferSize = 4 << 20;
 
     public ILoadServer StartServer(Sink sink, int maxClients) => new Server(sink);
@@ -445,5 +452,56 @@ internal sealed class RawImpl : ILoadImpl
             socket.Dispose();
             return ValueTask.CompletedTask;
         }
+    }
+}
+
+// ------------------------------------------------------------------------------------ raw datagrams on Paperclip's engine
+
+/// <summary>
+/// The floor under Paperclip's servers: raw's datagrams and clients, but each server is a socket of
+/// Paperclip's shared I/O engine (the loops, io_uring or epoll, provided buffers, the send batch)
+/// whose handler hands the datagram to the sink and does nothing else: no header, session lookup,
+/// decryption or event. What density costs here with N sockets against one is what the kernel and
+/// the engine charge per socket, below any protocol.
+/// </summary>
+internal sealed class RawEngineImpl : ILoadImpl
+{
+    private static readonly TransportSettings s_settings = new(new PaperclipServerOptions());
+    private readonly RawImpl _clients = new();
+
+    public ILoadServer StartServer(Sink sink, int maxClients) => new Server(sink);
+
+    public Task<ILoadClient> ConnectAsync(IPEndPoint server, int index, bool manual, CancellationToken cancellationToken) =>
+        _clients.ConnectAsync(server, index, manual, cancellationToken);
+
+    private sealed class Server : ILoadServer, IDatagramHandler
+    {
+        private readonly Sink _sink;
+        private readonly UdpEndpoint _endpoint;
+        private int _connected;
+
+        public Server(Sink sink)
+        {
+            _sink = sink;
+            _endpoint = new UdpEndpoint(new IPEndPoint(IPAddress.Loopback, 0), this, s_settings, Clock.For(TimeProvider.System), NullLogger.Instance);
+            _endpoint.Start();
+        }
+
+        public IPEndPoint EndPoint => _endpoint.LocalEndPoint;
+
+        public int Connected => Volatile.Read(ref _connected);
+
+        public void OnDatagram(Span<byte> datagram, SocketAddress from)
+        {
+            if (datagram.Length == 1 && datagram[0] == RawImpl.Hello)
+            {
+                Interlocked.Increment(ref _connected);
+                _endpoint.Send(datagram, from);
+                return;
+            }
+            _sink.OnMessage(datagram);
+        }
+
+        public ValueTask DisposeAsync() => _endpoint.DisposeAsync();
     }
 }

@@ -151,15 +151,16 @@ internal static class LoadTestCommand
         var warmup = Number("--warmup", "Unmeasured time first", "S", 2.0);
         var parallelism = Number("--parallelism", "Clients connecting at once (and accounts)", "N", 8);
         var compareSingle = Switch("--compare-single", "Also measure the same clients on one server and print the CPU ratio");
+        var serverThreads = Number<int?>("--server-io-threads", "PAPERCLIP_IO_THREADS for the servers' process only (the clients' keeps the default)", "N", null);
         var json = Json();
         var command = new Command("density", "Many servers in one process, with or without clients: the servers' CPU, threads and memory")
         {
-            servers, impl, encrypted, perServer, rate, size, reliable, seconds, warmup, parallelism, compareSingle, json,
+            servers, impl, encrypted, perServer, rate, size, reliable, seconds, warmup, parallelism, compareSingle, serverThreads, json,
         };
         command.SetAction((result, cancellationToken) => RunAsync(result, result.GetValue(json), commandLine, async () =>
         {
             var settings = new DensitySettings(result.GetValue(servers), result.GetValue(perServer), result.GetValue(rate), result.GetValue(size), result.GetValue(reliable),
-                result.GetValue(seconds), result.GetValue(warmup), result.GetValue(parallelism), result.GetValue(compareSingle));
+                result.GetValue(seconds), result.GetValue(warmup), result.GetValue(parallelism), result.GetValue(compareSingle), result.GetValue(serverThreads));
             var results = new List<Result>();
             foreach (var spec in Specs(result, impl, encrypted))
             {
@@ -281,11 +282,11 @@ internal static class LoadTestCommand
     {
         var impl = new Option<string>("--impl")
         {
-            Description = "paperclip (sealed, the default policy) | paperclip+metrics (the same, exporting its metrics) | paperclip-plain | litenetlib | raw | all",
+            Description = "paperclip (sealed, the default policy) | paperclip+metrics (the same, exporting its metrics) | paperclip-plain | litenetlib | raw | raw-engine (raw datagrams on Paperclip's I/O engine, no protocol) | all",
             HelpName = "I",
             DefaultValueFactory = _ => "paperclip",
         };
-        impl.AcceptOnlyFromAmong("paperclip", "paperclip+metrics", "paperclip-plain", "litenetlib", "raw", "all");
+        impl.AcceptOnlyFromAmong("paperclip", "paperclip+metrics", "paperclip-plain", "litenetlib", "raw", "raw-engine", "all");
         var encrypted = new Option<string>("--encrypted") { Description = "Whether paperclip seals its packets", HelpName = "on|off", DefaultValueFactory = _ => "on" };
         encrypted.AcceptOnlyFromAmong("on", "off");
         return (impl, encrypted);
