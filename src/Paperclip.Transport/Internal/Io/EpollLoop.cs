@@ -52,16 +52,22 @@ internal sealed unsafe class EpollLoop : NativeLoop
         }
     }
 
-    public override void Register(UdpEndpoint endpoint) =>
+    public override void Register(UdpEndpoint endpoint)
+    {
+        endpoint.LoopHandle = GCHandle.Alloc(endpoint);
         Control(Libc.EPOLL_CTL_ADD, endpoint.FileDescriptor, (ulong)GCHandle.ToIntPtr(endpoint.LoopHandle));
+    }
 
     public override void Unregister(UdpEndpoint endpoint)
     {
         // What it sent this turn leaves before the socket closes.
         Sends.Flush(endpoint);
-        // Events of this turn may still name the endpoint: its handle is freed by the endpoint
-        // after the turn (it posts the release), and a closed endpoint ignores them.
         Control(Libc.EPOLL_CTL_DEL, endpoint.FileDescriptor, 0);
+        // Events of this turn may still name the endpoint (a closed one ignores them): its handle
+        // is freed next turn.
+        var handle = endpoint.LoopHandle;
+        if (handle.IsAllocated)
+            Post(new ActionWork(handle.Free));
     }
 
     protected override void WaitAndReceive(int timeoutMs)

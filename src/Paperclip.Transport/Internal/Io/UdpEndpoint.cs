@@ -94,8 +94,8 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
     /// <summary>The endpoint's place on an io_uring loop (−1: none). Loop thread.</summary>
     public int LoopRegistration { get; set; } = -1;
 
-    /// <summary>The epoll registration's token.</summary>
-    public GCHandle LoopHandle { get; private set; }
+    /// <summary>The epoll registration's token (made and freed by the epoll loop; the other engines use none).</summary>
+    public GCHandle LoopHandle { get; set; }
 
     public bool IsOpen => Volatile.Read(ref _state) == 1;
 
@@ -107,7 +107,6 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
             throw new InvalidOperationException("The endpoint was already started.");
-        LoopHandle = GCHandle.Alloc(this);
         Loop.Register(this);
     }
 
@@ -191,8 +190,6 @@ internal sealed partial class UdpEndpoint : IDatagramSink, IAsyncDisposable
         {
             Loop.Unregister(this);
             Socket.Dispose();
-            // Events already taken from epoll this turn may name the handle: free it next turn.
-            Loop.Post(new ActionWork(LoopHandle.Free));
         }).ConfigureAwait(false);
     }
 
