@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.ObjectModel;
 using System.Diagnostics;
 
 namespace Paperclip.LoadTest;
@@ -49,7 +50,7 @@ internal sealed class ChildProcess : IDisposable
         // A tracer that started this process (dotnet-trace collect -- …) suspends every runtime
         // that inherits its diagnostic port: the child would wait for it forever.
         info.Environment.Remove("DOTNET_DiagnosticPorts");
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        foreach (var (name, value) in environment ?? ReadOnlyDictionary<string, string>.Empty)
             info.Environment[name] = value;
         info.ArgumentList.Add("child");
         foreach (var argument in arguments)

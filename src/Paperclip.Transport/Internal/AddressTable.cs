@@ -24,23 +24,8 @@ internal sealed class AddressTable<T>
 
     public bool TryGetValue(SocketAddress address, [MaybeNullWhen(false)] out T value)
     {
-        var key = new AddressKey(address);
-        var entries = _entries;
-        var mask = entries.Length - 1;
-        for (var i = key.Hash & mask; ; i = (i + 1) & mask)
-        {
-            ref var entry = ref entries[i];
-            if (entry.Value is null)
-            {
-                value = null;
-                return false;
-            }
-            if (entry.Key.Equals(key))
-            {
-                value = entry.Value;
-                return true;
-            }
-        }
+        value = _entries[IndexOf(new AddressKey(address))].Value;
+        return value is not null;
     }
 
     /// <summary>Maps <paramref name="address"/> to <paramref name="value"/>, replacing what it mapped to.</summary>
@@ -50,45 +35,27 @@ internal sealed class AddressTable<T>
         if ((Count + 1) * 2 > _entries.Length)
             Grow();
         var key = new AddressKey(address);
-        var mask = _entries.Length - 1;
-        for (var i = key.Hash & mask; ; i = (i + 1) & mask)
+        ref var entry = ref _entries[IndexOf(key)];
+        if (entry.Value is null)
         {
-            ref var entry = ref _entries[i];
-            if (entry.Value is null)
-            {
-                entry = new Entry(key, value);
-                Count++;
-                return;
-            }
-            if (entry.Key.Equals(key))
-            {
-                entry.Value = value;
-                return;
-            }
+            entry = new Entry(key, value);
+            Count++;
+        }
+        else
+        {
+            entry.Value = value;
         }
     }
 
     /// <summary>Removes <paramref name="address"/> if it maps to <paramref name="value"/> (not to a value that replaced it).</summary>
     public bool Remove(SocketAddress address, T value)
     {
-        var key = new AddressKey(address);
-        var mask = _entries.Length - 1;
-        var i = key.Hash & mask;
-        for (; ; i = (i + 1) & mask)
-        {
-            ref var entry = ref _entries[i];
-            if (entry.Value is null)
-                return false;
-            if (entry.Key.Equals(key))
-            {
-                if (!ReferenceEquals(entry.Value, value))
-                    return false;
-                break;
-            }
-        }
+        var hole = IndexOf(new AddressKey(address));
+        if (!ReferenceEquals(_entries[hole].Value, value))
+            return false;
         // Backward shift: each entry after the hole that may sit in it (its home is not between the
         // hole and itself) moves in, so every probe still reaches what it looks for without tombstones.
-        var hole = i;
+        var mask = _entries.Length - 1;
         for (var j = (hole + 1) & mask; _entries[j].Value is not null; j = (j + 1) & mask)
         {
             var home = _entries[j].Key.Hash & mask;
@@ -101,6 +68,16 @@ internal sealed class AddressTable<T>
         _entries[hole] = default;
         Count--;
         return true;
+    }
+
+    // The entry holding key, or the empty one where its probe ends (the table is never full).
+    private int IndexOf(in AddressKey key)
+    {
+        var mask = _entries.Length - 1;
+        var i = key.Hash & mask;
+        while (_entries[i].Value is not null && !_entries[i].Key.Equals(key))
+            i = (i + 1) & mask;
+        return i;
     }
 
     /// <summary>The values, in no order (a copy: the table may change while the caller walks it).</summary>
